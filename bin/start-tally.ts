@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import { createCommandApi } from '../commands/http/command-api.ts';
+import { startRuleEngine } from '../commands/reactors/rule-engine.ts';
+import type { Config } from '../infrastructure/config.ts';
+import type { EventStore } from '../infrastructure/event-store/event-store.ts';
+import { eventStoreMigrations } from '../infrastructure/event-store/postgres/schema.ts';
+import { createPostgresEventStore } from '../infrastructure/event-store/postgres/postgres-event-store.ts';
+import { serve } from '../infrastructure/http/serve.ts';
+import type { Logger } from '../infrastructure/logger.ts';
+import { checkpointMigrations, createCheckpoints } from '../infrastructure/postgres/checkpoints.ts';
+import { createKnex, createPool } from '../infrastructure/postgres/database.ts';
+import { startEmbeddedPostgres } from '../infrastructure/postgres/embedded-postgres.ts';
+import { migrate } from '../infrastructure/postgres/migrate.ts';
+import { listenToChannel } from '../infrastructure/postgres/notifications.ts';
+import { READ_MODEL_MIGRATIONS_TABLE, readModelMigrations } from '../projections/migrations.ts';
+import { startProjector } from '../projections/projector.ts';
+import { allProjections } from '../projections/read-models/all-projections.ts';
+import { READ_MODELS_CHANNEL } from '../projections/read-models-channel.ts';
+import { createQueryApi } from '../read-api/query-api.ts';
+
+export const ROLES = ['command', 'query', 'projector', 'reactor'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface RunningTally {
+  readonly commandPort: number | undefined;
+  readonly queryPort: number | undefined;
+  readonly databaseUrl: string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly roles?: readonly Role[];
+  readonly clock?: () => Date;
+  /** A worker died of a bug; the process should stop so that a supervisor restarts it. */
+  readonly onFatal?: (error: unknown) => void;
+}
+
+/** The composition root: builds the adapters from config and starts the asked roles, undone in reverse by `stop`. */
+export const startTally = async ({ config, logger, roles = ROLES, clock = () => new Date(), onFatal = () => undefined }: StartOptions): Promise<RunningTally> => {
+  const stack: (() => Promise<unknown>)[] = [];
+  const stop = async (): Promise<void> => {
+    for (const undo of stack.reverse().splice(0)) {
+      await undo().catch((error: unknown) => logger.warn({ err: error }, 'error while stopping'));
+    }
+  };
+  try {
+    if (config.defaultCredentials) logger.warn('API_USERNAME / API_PASSWORD not set: using admin / admin (development only)');
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
+      const embedded = await startEmbeddedPostgres(config.dataDir, logger);
+      stack.push(() => embedded.stop());
+      databaseUrl = embedded.url;
+    }
+    const pool = createPool(databaseUrl, 20);
+    stack.push(() => pool.end());
+    const knex = createKnex(databaseUrl, 10);
+    stack.push(() => knex.destroy());
+
+    await migrate(knex, 'tally_event_store_migrations', eventStoreMigrations);
+    await migrate(knex, 'tally_checkpoint_migrations', checkpointMigrations);
+    await migrate(knex, READ_MODEL_MIGRATIONS_TABLE, readModelMigrations);
+
+    const store: EventStore = createPostgresEventStore({ connectionString: databaseUrl, pool });
+    stack.push(() => store.close());
+    const checkpoints = createCheckpoints(knex);
+
+    if (roles.includes('reactor')) {
+      const engine = await startRuleEngine({ store, checkpoints, clock, logger, onFatal });
+      stack.push(() => engine.stop());
+    }
+    if (roles.includes('projector')) {
+      const projector = await startProjector({ store, knex, checkpoints, projections: allProjections, logger, onFatal });
+      stack.push(() => projector.stop());
+    }
+    const credentials = { username: config.apiUsername, password: config.apiPassword, logger };
+    let commandPort: number | undefined;
+    let queryPort: number | undefined;
+    if (roles.includes('command')) {
+      const api = createCommandApi({ store, clock, newId: randomUUID, ...credentials });
+      const server = await serve(api, config.commandPort);
+      stack.push(() => server.close());
+      commandPort = server.port;
+      logger.info({ port: commandPort }, 'command API listening');
+    }
+    if (roles.includes('query')) {
+      const readModelChanges = listenToChannel(databaseUrl, READ_MODELS_CHANNEL);
+      stack.push(() => readModelChanges.close());
+      const server = await serve(createQueryApi({ knex, store, readModelChanges, ...credentials }), config.queryPort);
+      stack.push(() => server.close());
+      queryPort = server.port;
+      logger.info({ port: queryPort }, 'query API listening');
+    }
+    return { commandPort, queryPort, databaseUrl, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+};

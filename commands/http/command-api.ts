@@ -1,0 +1,27 @@
+import express, { type Express } from 'express';
+import { basicAuth } from '../../infrastructure/http/basic-auth.ts';
+import { notFound, problemHandler } from '../../infrastructure/http/problem.ts';
+import type { Logger } from '../../infrastructure/logger.ts';
+import { campaignRoutes } from './campaign-routes.ts';
+import type { CommandContext } from './command-context.ts';
+import { eventRoutes } from './event-routes.ts';
+
+export interface CommandApiOptions extends Omit<CommandContext, 'actor'> {
+  readonly username: string;
+  readonly password: string;
+  readonly logger: Logger;
+}
+
+export const createCommandApi = ({ username, password, logger, ...context }: CommandApiOptions): Express => {
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/health', (_req, res) => void res.json({ status: 'ok' }));
+  app.use(basicAuth(username, password));
+  app.use(express.json({ limit: '1mb' }));
+  const withActor: CommandContext = { ...context, actor: () => username };
+  app.use(campaignRoutes(withActor));
+  app.use(eventRoutes(withActor));
+  app.use((_req, _res, next) => next(notFound()));
+  app.use(problemHandler(logger));
+  return app;
+};

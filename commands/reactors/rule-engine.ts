@@ -1,0 +1,141 @@
+import { v5 as uuidv5 } from 'uuid';
+import type { CampaignEvent } from '../../domain/campaign/campaign-events.ts';
+import { earningStream, type EarningGranted } from '../../domain/earning/earning-events.ts';
+import { createRuleBook } from '../../domain/rules/rule-book.ts';
+import { trackedEventDecider } from '../../domain/tracked-event/tracked-event-decider.ts';
+import { trackedEventStream, type EventRegistered, type RuleMatched } from '../../domain/tracked-event/tracked-event-events.ts';
+import { asDomainEvent, toEventToAppend } from '../../infrastructure/event-store/domain-event.ts';
+import { ConcurrencyError, type EventStore, type RecordedEvent } from '../../infrastructure/event-store/event-store.ts';
+import type { Checkpoints } from '../../infrastructure/postgres/checkpoints.ts';
+import type { Logger } from '../../infrastructure/logger.ts';
+import { retryUntilStopped } from '../../infrastructure/retry-until-stopped.ts';
+
+export const RULE_ENGINE_CHECKPOINT = 'reactor:rule-engine';
+
+/** Earning ids derive from what they are for, so a replay names the same earnings. */
+const EARNING_NAMESPACE = '6f1d8a52-3c1e-4c36-9a51-1b7f0b6c2d10';
+
+const causedBy = (recorded: RecordedEvent) => ({
+  correlationId: recorded.metadata.correlationId ?? recorded.id,
+  causationId: recorded.id,
+  actor: 'rule-engine',
+});
+
+export interface RuleEngineOptions {
+  readonly store: EventStore;
+  readonly checkpoints: Checkpoints;
+  readonly clock: () => Date;
+  readonly logger: Logger;
+  /** Called when the engine cannot go on (a bug, not an outage: outages are retried). */
+  readonly onFatal: (error: unknown) => void;
+}
+
+export interface RunningReactor {
+  stop(): Promise<void>;
+}
+
+/**
+ * DESIGN §5. Reads the whole log in order to keep its rule book; decides each
+ * tracked event registered after its checkpoint with one append guarded by the
+ * revision of `EventRegistered`, then grants each `RuleMatched` with an
+ * append to a new earning stream. Both appends are safe to repeat after a crash.
+ */
+export const startRuleEngine = async ({ store, checkpoints, clock, logger, onFatal }: RuleEngineOptions): Promise<RunningReactor> => {
+  const log = logger.child({ role: 'rule-engine' });
+  const checkpoint = await checkpoints.load(RULE_ENGINE_CHECKPOINT);
+  const book = createRuleBook();
+  const stopping = new AbortController();
+  const subscription = store.subscribeToAll({
+    filter: { eventTypes: ['CampaignCreated', 'RuleAdded', 'EventRegistered', 'RuleMatched'] },
+  });
+
+  const decide = async (recorded: RecordedEvent): Promise<void> => {
+    const registered = asDomainEvent<EventRegistered>(recorded);
+    const { eventId, document } = registered.data;
+    const { matches, reasons } = book.decide(document, (campaignId) => uuidv5(`${eventId}/${campaignId}`, EARNING_NAMESPACE));
+    if (checkpoint !== undefined && recorded.position <= checkpoint) return; // decided before the restart
+    const events = trackedEventDecider.decide(
+      { type: 'DecideEvent', data: { matches, reasons } },
+      trackedEventDecider.evolve(trackedEventDecider.initialState(), registered),
+    );
+    const metadata = causedBy(recorded);
+    try {
+      await store.appendToStream(
+        trackedEventStream(eventId),
+        events.map((event) => toEventToAppend(event, metadata)),
+        { expectedRevision: recorded.revision },
+      );
+    } catch (error) {
+      if (!(error instanceof ConcurrencyError)) throw error;
+      log.debug({ eventId }, 'already decided');
+    }
+  };
+
+  const grant = async (recorded: RecordedEvent): Promise<void> => {
+    if (checkpoint !== undefined && recorded.position <= checkpoint) return;
+    const { data } = asDomainEvent<RuleMatched>(recorded);
+    const granted: EarningGranted = {
+      type: 'EarningGranted',
+      data: {
+        earningId: data.earningId,
+        eventId: data.eventId,
+        campaignId: data.campaignId,
+        ruleId: data.ruleId,
+        beneficiaryId: data.beneficiaryId,
+        amount: data.amount,
+        currency: data.currency,
+        grantedAt: clock().toISOString(),
+      },
+    };
+    try {
+      await store.appendToStream(
+        earningStream(data.earningId),
+        [toEventToAppend(granted, causedBy(recorded))],
+        { expectedRevision: 'no_stream' },
+      );
+    } catch (error) {
+      if (!(error instanceof ConcurrencyError)) throw error;
+    }
+  };
+
+  const handle = async (recorded: RecordedEvent): Promise<boolean> => {
+    switch (recorded.type) {
+      case 'CampaignCreated':
+      case 'RuleAdded':
+        book.apply(asDomainEvent<CampaignEvent>(recorded));
+        return false;
+      case 'EventRegistered':
+        await decide(recorded);
+        return true;
+      case 'RuleMatched':
+        await grant(recorded);
+        return true;
+      default:
+        return false;
+    }
+  };
+
+  const run = async (): Promise<void> => {
+    for await (const recorded of subscription) {
+      // An outage of the store must not skip the event: try it again until it goes through or we stop.
+      const acted = await retryUntilStopped(() => handle(recorded), stopping.signal, log, `deciding at ${recorded.position}`);
+      if (acted && (checkpoint === undefined || recorded.position > checkpoint)) {
+        await retryUntilStopped(() => checkpoints.save(RULE_ENGINE_CHECKPOINT, recorded.position), stopping.signal, log, 'saving the checkpoint');
+      }
+    }
+  };
+
+  const running = run().catch((error: unknown) => {
+    if (stopping.signal.aborted) return;
+    log.fatal({ err: error }, 'rule engine stopped');
+    onFatal(error);
+  });
+  log.info({ checkpoint }, 'rule engine started');
+  return {
+    stop: async () => {
+      stopping.abort();
+      await subscription.close();
+      await running;
+    },
+  };
+};

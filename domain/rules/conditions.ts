@@ -1,0 +1,93 @@
+// sift is CommonJS: under Node's ESM its whole module.exports is the default import.
+import sift from 'sift';
+import type { JsonObject, JsonValue } from '../json.ts';
+
+/** A MongoDB-style query over a tracked event's document (DESIGN §5). */
+export type Conditions = JsonObject;
+
+export type Matcher = (document: JsonObject) => boolean;
+
+export interface ConditionProblem {
+  /** JSON pointer into the conditions object. */
+  readonly pointer: string;
+  readonly message: string;
+}
+
+/**
+ * Only these operators reach sift. `$where`, `$function`, `$expr` and the
+ * rest never do: a rule is data, not code.
+ */
+const OPERATIONS = {
+  $eq: sift.$eq, $ne: sift.$ne, $gt: sift.$gt, $gte: sift.$gte, $lt: sift.$lt, $lte: sift.$lte,
+  $in: sift.$in, $nin: sift.$nin, $exists: sift.$exists, $regex: sift.$regex, $options: sift.$options,
+  $and: sift.$and, $or: sift.$or, $not: sift.$not, $nor: sift.$nor,
+  $elemMatch: sift.$elemMatch, $size: sift.$size, $all: sift.$all,
+} as const;
+
+type Operator = keyof typeof OPERATIONS;
+const isOperator = (key: string): key is Operator => Object.hasOwn(OPERATIONS, key);
+
+const escapePointer = (key: string): string => key.replaceAll('~', '~0').replaceAll('/', '~1');
+const isObject = (value: JsonValue | undefined): value is JsonObject =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Every problem in a conditions object, each with the exact path that is wrong. */
+export const validateConditions = (conditions: JsonValue, pointer = ''): ConditionProblem[] => {
+  if (!isObject(conditions)) return [{ pointer, message: 'must be an object' }];
+  const problems: ConditionProblem[] = [];
+  for (const [key, value] of Object.entries(conditions)) {
+    const at = `${pointer}/${escapePointer(key)}`;
+    if (key.startsWith('$')) problems.push(...validateOperator(key, value, at));
+    else if (key === '') problems.push({ pointer: at, message: 'a field path must not be empty' });
+    else if (isObject(value) && Object.keys(value).some((k) => k.startsWith('$'))) {
+      for (const [op, operand] of Object.entries(value)) {
+        const opAt = `${at}/${escapePointer(op)}`;
+        if (!op.startsWith('$')) problems.push({ pointer: opAt, message: 'cannot mix operators and fields' });
+        else problems.push(...validateOperator(op, operand, opAt));
+      }
+    }
+  }
+  return problems;
+};
+
+const validateOperator = (op: string, operand: JsonValue, at: string): ConditionProblem[] => {
+  if (!isOperator(op)) return [{ pointer: at, message: `operator ${op} is not allowed` }];
+  switch (op) {
+    case '$and': case '$or': case '$nor':
+      if (!Array.isArray(operand) || operand.length === 0) return [{ pointer: at, message: `${op} needs a non-empty array of conditions` }];
+      return operand.flatMap((item, i) => validateConditions(item, `${at}/${i}`));
+    case '$not':
+      return isObject(operand) ? validateOperatorObject(operand, at) : [{ pointer: at, message: '$not needs an operator object' }];
+    case '$elemMatch':
+      return isObject(operand) ? validateConditions(operand, at) : [{ pointer: at, message: '$elemMatch needs an object' }];
+    case '$in': case '$nin': case '$all':
+      return Array.isArray(operand) ? [] : [{ pointer: at, message: `${op} needs an array` }];
+    case '$exists':
+      return typeof operand === 'boolean' ? [] : [{ pointer: at, message: '$exists needs true or false' }];
+    case '$size':
+      return Number.isInteger(operand) && (operand as number) >= 0 ? [] : [{ pointer: at, message: '$size needs a non-negative integer' }];
+    case '$gt': case '$gte': case '$lt': case '$lte':
+      return typeof operand === 'number' || typeof operand === 'string' ? [] : [{ pointer: at, message: `${op} needs a number or a string` }];
+    case '$regex':
+      if (typeof operand !== 'string') return [{ pointer: at, message: '$regex needs a string' }];
+      try {
+        new RegExp(operand);
+        return [];
+      } catch (error) {
+        return [{ pointer: at, message: `invalid regular expression: ${(error as Error).message}` }];
+      }
+    case '$options':
+      return typeof operand === 'string' && /^[imsu]*$/.test(operand) ? [] : [{ pointer: at, message: '$options may hold only i, m, s, u' }];
+    case '$eq': case '$ne':
+      return [];
+  }
+};
+
+const validateOperatorObject = (operand: JsonObject, at: string): ConditionProblem[] =>
+  Object.entries(operand).flatMap(([op, value]) => validateOperator(op, value, `${at}/${escapePointer(op)}`));
+
+/** Compile once per rule; call `validateConditions` first. */
+export const compileConditions = (conditions: Conditions): Matcher => {
+  const test = sift.createQueryTester(conditions, { operations: OPERATIONS });
+  return (document) => test(document);
+};

@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { createNotifier, listenToChannel } from '../../postgres/notifications.ts';
+import {
+  ConcurrencyError,
+  type AppendResult,
+  type EventMetadata,
+  type EventStore,
+  type EventToAppend,
+  type ExpectedRevision,
+  type JsonObject,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type SubscribeOptions,
+  type SubscriptionFilter,
+} from '../event-store.ts';
+import { decodePosition, encodePosition } from './position.ts';
+import { pollingSubscription } from './polling-subscription.ts';
+
+const CHANNEL = 'tally_events';
+const PAGE_SIZE = 1000;
+
+const EXPECTED_CODE = { no_stream: -1n, any: -2n, stream_exists: -3n } as const;
+
+interface EventRow {
+  event_id: string;
+  type: string;
+  data: JsonObject;
+  metadata: EventMetadata;
+  stream_id: string;
+  revision: string;
+  transaction_id: string;
+  global_position: string;
+  recorded_at: Date;
+}
+
+const COLUMNS = 'event_id, type, data, metadata, stream_id, revision, transaction_id, global_position, recorded_at';
+
+const toRecorded = (row: EventRow): RecordedEvent => ({
+  id: row.event_id,
+  type: row.type,
+  data: row.data,
+  metadata: row.metadata,
+  streamId: row.stream_id,
+  revision: BigInt(row.revision),
+  position: encodePosition(row.transaction_id, row.global_position),
+  recordedAt: row.recorded_at,
+});
+
+export interface PostgresEventStoreOptions {
+  /** Used for the LISTEN connection, which cannot come from the pool. */
+  readonly connectionString: string;
+  readonly pool: pg.Pool;
+  /** Longest a subscriber waits between polls when no notification arrives. */
+  readonly maxPollIntervalMs?: number;
+}
+
+export const createPostgresEventStore = ({ connectionString, pool, maxPollIntervalMs = 500 }: PostgresEventStoreOptions): EventStore => {
+  const notifier = createNotifier(pool, CHANNEL);
+  let listener: ReturnType<typeof listenToChannel> | undefined;
+  const wakeUps = () => (listener ??= listenToChannel(connectionString, CHANNEL));
+
+  const appendOnce = async (streamId: string, events: readonly EventToAppend[], expectedRevision: ExpectedRevision): Promise<AppendResult> => {
+    const expected = typeof expectedRevision === 'bigint' ? expectedRevision : EXPECTED_CODE[expectedRevision];
+    try {
+      const { rows } = await pool.query<{ next_revision: string; transaction_id: string; global_position: string }>(
+        'select * from tally_append($1, $2, $3, $4, $5, $6)',
+        [
+          streamId,
+          expected.toString(),
+          events.map((event) => event.id ?? randomUUID()),
+          events.map((event) => event.type),
+          events.map((event) => JSON.stringify(event.data)),
+          events.map((event) => JSON.stringify(event.metadata ?? {})),
+        ],
+      );
+      const row = rows[0]!;
+      return { nextRevision: BigInt(row.next_revision), position: encodePosition(row.transaction_id, row.global_position) };
+    } catch (error) {
+      const { code, detail, constraint } = error as { code?: string; detail?: string; constraint?: string };
+      if (code === 'TA001') {
+        const actual = BigInt(detail ?? '-1');
+        throw new ConcurrencyError(streamId, expectedRevision, actual < 0n ? 'no_stream' : actual);
+      }
+      // Two writers created the same stream at once; the loser sees the key clash.
+      if (code === '23505' && constraint === 'tally_streams_pkey') throw new StreamCreatedConcurrently();
+      throw error;
+    }
+  };
+
+  const readPage = async (after: string | undefined, limit: number, filter?: SubscriptionFilter): Promise<RecordedEvent[]> => {
+    const from = after ? decodePosition(after) : { transactionId: '0', globalPosition: '0' };
+    const { rows } = await pool.query<EventRow>(
+      `select ${COLUMNS} from tally_events
+        where (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
+          and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+          and ($4::text[] is null or type = any($4))
+          and ($5::text[] is null or exists (select from unnest($5::text[]) p where starts_with(stream_id, p)))
+        order by transaction_id, global_position
+        limit $3`,
+      [from.transactionId, from.globalPosition, limit, filter?.eventTypes ?? null, filter?.streamPrefixes ?? null],
+    );
+    return rows.map(toRecorded);
+  };
+
+  return {
+    async appendToStream(streamId, events, { expectedRevision }) {
+      if (events.length === 0) throw new TypeError('appendToStream needs at least one event');
+      let result: AppendResult | undefined;
+      for (let attempt = 0; !result; attempt++) {
+        try {
+          result = await appendOnce(streamId, events, expectedRevision);
+        } catch (error) {
+          if (!(error instanceof StreamCreatedConcurrently)) throw error;
+          // The stream exists now: for no_stream that is a conflict; otherwise check again.
+          if (expectedRevision === 'no_stream' || attempt > 0) {
+            throw new ConcurrencyError(streamId, expectedRevision, await currentRevision(pool, streamId));
+          }
+        }
+      }
+      notifier.poke();
+      return result;
+    },
+
+    async *readStream(streamId, { fromRevision, maxCount, direction = 'forwards' }: ReadStreamOptions = {}) {
+      const backwards = direction === 'backwards';
+      let remaining = maxCount ?? Number.POSITIVE_INFINITY;
+      let next: bigint | undefined = fromRevision;
+      while (remaining > 0) {
+        const limit = Math.min(PAGE_SIZE, remaining);
+        const { rows } = await pool.query<EventRow>(
+          `select ${COLUMNS} from tally_events
+            where stream_id = $1 and ($2::bigint is null or revision ${backwards ? '<=' : '>='} $2)
+            order by revision ${backwards ? 'desc' : 'asc'} limit $3`,
+          [streamId, next?.toString() ?? null, limit],
+        );
+        for (const row of rows) yield toRecorded(row);
+        if (rows.length < limit) return;
+        remaining -= rows.length;
+        const last = BigInt(rows[rows.length - 1]!.revision);
+        next = backwards ? last - 1n : last + 1n;
+        if (next < 0n) return;
+      }
+    },
+
+    async *readAll({ fromPosition, maxCount }: ReadAllOptions = {}) {
+      let remaining = maxCount ?? Number.POSITIVE_INFINITY;
+      let after = fromPosition;
+      while (remaining > 0) {
+        const page = await readPage(after, Math.min(PAGE_SIZE, remaining));
+        for (const event of page) yield event;
+        if (page.length === 0) return;
+        remaining -= page.length;
+        after = page[page.length - 1]!.position;
+      }
+    },
+
+    subscribeToAll: ({ fromPosition, filter }: SubscribeOptions = {}) =>
+      pollingSubscription({
+        fromPosition,
+        readPage: (after) => readPage(after, PAGE_SIZE, filter),
+        writeGeneration: () => wakeUps().generation(),
+        waitForWrites: (timeoutMs, signal, since) => wakeUps().wait(timeoutMs, signal, since),
+        maxPollIntervalMs,
+      }),
+
+    async close() {
+      await listener?.close();
+    },
+  };
+};
+
+class StreamCreatedConcurrently extends Error {}
+
+const currentRevision = async (pool: pg.Pool, streamId: string): Promise<bigint | 'no_stream'> => {
+  const { rows } = await pool.query<{ revision: string }>('select revision from tally_streams where stream_id = $1', [streamId]);
+  return rows[0] ? BigInt(rows[0].revision) : 'no_stream';
+};

@@ -1,0 +1,68 @@
+import type { ErrorRequestHandler, Response } from 'express';
+import { DomainError } from '../../domain/domain-error.ts';
+import { ConcurrencyError } from '../event-store/event-store.ts';
+import type { Logger } from '../logger.ts';
+
+export interface FieldError {
+  /** JSON pointer into the request body (`/reward/amount`). */
+  readonly pointer: string;
+  readonly message: string;
+}
+
+/** An RFC 9457 problem, thrown anywhere in a request and written by `problemHandler`. */
+export class Problem extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    readonly detail?: string,
+    readonly errors?: readonly FieldError[],
+  ) {
+    super(detail ?? title);
+  }
+}
+
+const DOMAIN_STATUS = { not_found: 404, conflict: 409, invalid: 400 } as const;
+const TITLES: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 409: 'Conflict', 412: 'Precondition Failed',
+  413: 'Content Too Large', 415: 'Unsupported Media Type', 500: 'Internal Server Error', 503: 'Service Unavailable',
+};
+
+export const sendProblem = (res: Response, problem: Problem): void => {
+  res
+    .status(problem.status)
+    .type('application/problem+json')
+    .json({
+      type: 'about:blank',
+      title: problem.title,
+      status: problem.status,
+      ...(problem.detail === undefined ? {} : { detail: problem.detail }),
+      ...(problem.errors === undefined ? {} : { errors: problem.errors }),
+    });
+};
+
+const toProblem = (error: unknown): Problem | undefined => {
+  if (error instanceof Problem) return error;
+  if (error instanceof DomainError) {
+    const status = DOMAIN_STATUS[error.kind];
+    return new Problem(status, TITLES[status]!, error.message, error.pointer ? [{ pointer: error.pointer, message: error.message }] : undefined);
+  }
+  if (error instanceof ConcurrencyError) return new Problem(409, TITLES[409]!, 'the resource was changed concurrently; retry');
+  // express.json() reports malformed or oversized bodies with a status and a type.
+  const { status, type } = (error ?? {}) as { status?: number; type?: string };
+  if (type === 'entity.parse.failed') return new Problem(400, TITLES[400]!, 'the body is not valid JSON');
+  if (type === 'entity.too.large') return new Problem(413, TITLES[413]!, 'the body is too large');
+  if (typeof status === 'number' && status >= 400 && status < 500) return new Problem(status, TITLES[status] ?? 'Client Error', String((error as Error).message));
+  return undefined;
+};
+
+/** The one HTTP error mapper of both APIs. */
+export const problemHandler = (logger: Logger): ErrorRequestHandler => (error, req, res, next) => {
+  if (res.headersSent) return next(error);
+  const problem = toProblem(error);
+  if (problem) return sendProblem(res, problem);
+  logger.error({ err: error, method: req.method, url: req.originalUrl }, 'request failed');
+  sendProblem(res, new Problem(500, TITLES[500]!, 'an unexpected error occurred'));
+};
+
+export const notFound = (detail = 'no such route'): Problem => new Problem(404, TITLES[404]!, detail);
+export const badRequest = (detail: string, errors?: readonly FieldError[]): Problem => new Problem(400, TITLES[400]!, detail, errors);

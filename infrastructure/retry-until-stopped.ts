@@ -1,0 +1,15 @@
+import pRetry from 'p-retry';
+import type { Logger } from './logger.ts';
+
+/**
+ * Workers (projector, reactors) must never skip an event because a dependency
+ * is down: they retry the same step with backoff until it works or they stop.
+ */
+export const retryUntilStopped = <T>(step: () => Promise<T>, signal: AbortSignal, logger: Logger, what: string): Promise<T> =>
+  pRetry(step, {
+    retries: Number.POSITIVE_INFINITY,
+    minTimeout: 100,
+    maxTimeout: 5000,
+    signal,
+    onFailedAttempt: ({ error, attemptNumber }) => logger.warn({ err: error, attemptNumber }, `${what} failed; retrying`),
+  });

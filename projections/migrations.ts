@@ -1,0 +1,61 @@
+import type { Migration } from '../infrastructure/postgres/migrate.ts';
+
+export const READ_MODEL_MIGRATIONS_TABLE = 'tally_read_model_migrations';
+
+export const readModelMigrations: readonly Migration[] = [
+  {
+    name: '001_campaigns_events_earnings',
+    up: async (knex) => {
+      await knex.schema.createTable('rm_campaigns', (t) => {
+        t.text('id').primary();
+        t.text('name').notNullable();
+        t.text('description');
+        t.text('currency').notNullable();
+        t.decimal('budget', 20, 4);
+        t.timestamp('starts_at', { useTz: true });
+        t.timestamp('ends_at', { useTz: true });
+        t.text('status').notNullable();
+        t.timestamp('created_at', { useTz: true }).notNullable();
+        t.bigInteger('revision').notNullable();
+      });
+      await knex.schema.createTable('rm_rules', (t) => {
+        t.text('id').primary();
+        t.text('campaign_id').notNullable().index();
+        t.text('name').notNullable();
+        t.integer('priority').notNullable();
+        t.jsonb('conditions').notNullable();
+        t.jsonb('reward').notNullable();
+        t.text('beneficiary').notNullable();
+        t.timestamp('added_at', { useTz: true }).notNullable();
+      });
+      await knex.schema.createTable('rm_tracked_events', (t) => {
+        t.text('id').primary();
+        t.text('type');
+        t.timestamp('occurred_at', { useTz: true }).notNullable();
+        t.timestamp('registered_at', { useTz: true }).notNullable();
+        t.jsonb('document').notNullable();
+        t.text('status').notNullable();
+        t.specificType('matched_rule_ids', 'text[]').notNullable().defaultTo('{}');
+        t.jsonb('earnings').notNullable().defaultTo('[]');
+        t.jsonb('skip_reasons');
+        t.text('position').notNullable();
+      });
+      await knex.schema.createTable('rm_earnings', (t) => {
+        t.text('id').primary();
+        t.text('event_id').notNullable();
+        t.text('campaign_id').notNullable();
+        t.text('rule_id').notNullable();
+        t.text('beneficiary_id').notNullable();
+        t.decimal('amount', 20, 4).notNullable();
+        t.text('currency').notNullable();
+        t.text('status').notNullable();
+        t.timestamp('granted_at', { useTz: true }).notNullable();
+        t.index(['beneficiary_id', 'granted_at']);
+        t.index(['campaign_id', 'granted_at']);
+      });
+    },
+    down: async (knex) => {
+      for (const table of ['rm_earnings', 'rm_tracked_events', 'rm_rules', 'rm_campaigns']) await knex.schema.dropTable(table);
+    },
+  },
+];

@@ -1,0 +1,95 @@
+import express, { type Express } from 'express';
+import type { Knex } from 'knex';
+import type { EventStore } from '../infrastructure/event-store/event-store.ts';
+import { basicAuth } from '../infrastructure/http/basic-auth.ts';
+import { notFound, problemHandler } from '../infrastructure/http/problem.ts';
+import type { Logger } from '../infrastructure/logger.ts';
+import type { ChannelListener } from '../infrastructure/postgres/notifications.ts';
+import { numberParam, stringParam } from './query-params.ts';
+import { createReadModelQueries } from './read-model-queries.ts';
+
+export interface QueryApiOptions {
+  readonly knex: Knex;
+  readonly store: EventStore;
+  /** Wakes long-polls when the projector commits. */
+  readonly readModelChanges: ChannelListener;
+  readonly username: string;
+  readonly password: string;
+  readonly logger: Logger;
+}
+
+const MAX_WAIT_SECONDS = 30;
+
+export const createQueryApi = ({ knex, store, readModelChanges, username, password, logger }: QueryApiOptions): Express => {
+  const queries = createReadModelQueries(knex);
+  const app = express();
+  app.disable('x-powered-by');
+
+  app.get('/health', async (_req, res) => {
+    const check = (probe: () => Promise<unknown>) =>
+      probe().then(
+        () => 'ok' as const,
+        (error: unknown) => `failing: ${(error as Error).message}`,
+      );
+    const checks = {
+      readModels: await check(() => knex.raw('select 1')),
+      eventStore: await check(async () => {
+        for await (const _ of store.readAll({ maxCount: 1 })) break;
+      }),
+    };
+    const healthy = Object.values(checks).every((value) => value === 'ok');
+    res.status(healthy ? 200 : 503).json({ status: healthy ? 'ok' : 'failing', checks });
+  });
+
+  app.use(basicAuth(username, password));
+
+  app.get('/campaigns', async (req, res) => {
+    const limit = numberParam(req, 'limit', { min: 1, max: 1000, fallback: 100 });
+    const offset = numberParam(req, 'offset', { min: 0, max: Number.MAX_SAFE_INTEGER, fallback: 0 });
+    res.json({ campaigns: await queries.campaigns(limit, offset), limit, offset });
+  });
+
+  app.get('/campaigns/:id', async (req, res) => {
+    const campaign = await queries.campaign(req.params.id);
+    if (!campaign) throw notFound(`campaign ${req.params.id} not found`);
+    res.setHeader('ETag', `"${campaign.revision}"`).json(campaign);
+  });
+
+  app.get('/events/:id', async (req, res) => {
+    const waitMs = numberParam(req, 'wait', { min: 0, max: MAX_WAIT_SECONDS, fallback: 0, integer: false }) * 1000;
+    const deadline = Date.now() + waitMs;
+    const gone = new AbortController();
+    res.on('close', () => gone.abort());
+    for (;;) {
+      // Read the counter before the row, so a commit in between still wakes us.
+      const seen = readModelChanges.generation();
+      const event = await queries.trackedEvent(req.params.id);
+      const remaining = deadline - Date.now();
+      if ((event && event.status !== 'pending') || remaining <= 0 || gone.signal.aborted) {
+        if (!event) throw notFound(`event ${req.params.id} not found`);
+        return void res.json(event);
+      }
+      await readModelChanges.wait(remaining, gone.signal, seen);
+    }
+  });
+
+  app.get('/earnings', async (req, res) => {
+    const filter = { beneficiaryId: stringParam(req, 'beneficiaryId'), campaignId: stringParam(req, 'campaignId') };
+    const limit = numberParam(req, 'limit', { min: 1, max: 1000, fallback: 100 });
+    const offset = numberParam(req, 'offset', { min: 0, max: Number.MAX_SAFE_INTEGER, fallback: 0 });
+    res.json({ earnings: await queries.earnings(filter, limit, offset), limit, offset });
+  });
+
+  app.get('/streams/:streamId', async (req, res) => {
+    const events = [];
+    for await (const event of store.readStream(req.params.streamId)) {
+      events.push({ ...event, revision: event.revision.toString() });
+    }
+    if (events.length === 0) throw notFound(`stream ${req.params.streamId} not found`);
+    res.json({ streamId: req.params.streamId, events });
+  });
+
+  app.use((_req, _res, next) => next(notFound()));
+  app.use(problemHandler(logger));
+  return app;
+};

@@ -1,0 +1,110 @@
+import type { Knex } from 'knex';
+
+/** The answers of the query API, shaped as DESIGN §7 says, straight from the read models. */
+
+export interface RuleView {
+  id: string;
+  name: string;
+  priority: number;
+  conditions: unknown;
+  reward: unknown;
+  beneficiary: string;
+  addedAt: string;
+}
+
+export interface CampaignView {
+  id: string;
+  name: string;
+  description: string | null;
+  currency: string;
+  budget: number | null;
+  startsAt: string | null;
+  endsAt: string | null;
+  status: string;
+  createdAt: string;
+  revision: string;
+  rules: RuleView[];
+  totals: { earnings: number; amount: number };
+}
+
+export interface EarningView {
+  id: string;
+  eventId: string;
+  campaignId: string;
+  ruleId: string;
+  beneficiaryId: string;
+  amount: number;
+  currency: string;
+  status: string;
+  grantedAt: string;
+}
+
+export interface TrackedEventView {
+  id: string;
+  type: string | null;
+  status: 'pending' | 'processed' | 'skipped';
+  occurredAt: string;
+  registeredAt: string;
+  matchedRuleId: string | null;
+  matchedRuleIds: string[];
+  earnings: unknown[];
+  skipReasons?: unknown;
+  document: unknown;
+}
+
+const iso = (value: Date | null): string | null => (value === null ? null : value.toISOString());
+const decimal = (value: string | null): number | null => (value === null ? null : Number(value));
+
+export const createReadModelQueries = (knex: Knex) => ({
+  async campaign(id: string): Promise<CampaignView | undefined> {
+    const row = await knex('rm_campaigns').where({ id }).first();
+    if (!row) return undefined;
+    const [rules, totals] = await Promise.all([
+      knex('rm_rules').where({ campaign_id: id }).orderBy([{ column: 'priority', order: 'desc' }, { column: 'added_at' }]),
+      knex('rm_earnings').where({ campaign_id: id }).first(knex.raw('count(*)::int as earnings'), knex.raw('coalesce(sum(amount), 0)::text as amount')),
+    ]);
+    return {
+      id: row.id, name: row.name, description: row.description, currency: row.currency,
+      budget: decimal(row.budget), startsAt: iso(row.starts_at), endsAt: iso(row.ends_at),
+      status: row.status, createdAt: iso(row.created_at)!, revision: String(row.revision),
+      rules: rules.map((rule) => ({
+        id: rule.id, name: rule.name, priority: rule.priority, conditions: rule.conditions,
+        reward: rule.reward, beneficiary: rule.beneficiary, addedAt: iso(rule.added_at)!,
+      })),
+      totals: { earnings: totals?.earnings ?? 0, amount: Number(totals?.amount ?? 0) },
+    };
+  },
+
+  async campaigns(limit: number, offset: number): Promise<Omit<CampaignView, 'rules' | 'totals'>[]> {
+    const rows = await knex('rm_campaigns').orderBy('created_at', 'desc').limit(limit).offset(offset);
+    return rows.map((row) => ({
+      id: row.id, name: row.name, description: row.description, currency: row.currency,
+      budget: decimal(row.budget), startsAt: iso(row.starts_at), endsAt: iso(row.ends_at),
+      status: row.status, createdAt: iso(row.created_at)!, revision: String(row.revision),
+    }));
+  },
+
+  async trackedEvent(id: string): Promise<TrackedEventView | undefined> {
+    const row = await knex('rm_tracked_events').where({ id }).first();
+    if (!row) return undefined;
+    return {
+      id: row.id, type: row.type, status: row.status, occurredAt: iso(row.occurred_at)!, registeredAt: iso(row.registered_at)!,
+      matchedRuleId: row.matched_rule_ids[0] ?? null, matchedRuleIds: row.matched_rule_ids, earnings: row.earnings,
+      ...(row.skip_reasons ? { skipReasons: row.skip_reasons } : {}),
+      document: row.document,
+    };
+  },
+
+  async earnings(filter: { beneficiaryId?: string; campaignId?: string }, limit: number, offset: number): Promise<EarningView[]> {
+    const query = knex('rm_earnings').orderBy([{ column: 'granted_at', order: 'desc' }, { column: 'id' }]).limit(limit).offset(offset);
+    if (filter.beneficiaryId !== undefined) query.where({ beneficiary_id: filter.beneficiaryId });
+    if (filter.campaignId !== undefined) query.where({ campaign_id: filter.campaignId });
+    const rows = await query;
+    return rows.map((row) => ({
+      id: row.id, eventId: row.event_id, campaignId: row.campaign_id, ruleId: row.rule_id, beneficiaryId: row.beneficiary_id,
+      amount: Number(row.amount), currency: row.currency, status: row.status, grantedAt: iso(row.granted_at)!,
+    }));
+  },
+});
+
+export type ReadModelQueries = ReturnType<typeof createReadModelQueries>;
