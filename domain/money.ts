@@ -8,15 +8,10 @@ export type Minor = number;
 
 const digitsCache = new Map<string, number>();
 
-export const isCurrency = (code: string): boolean => {
-  if (!/^[A-Z]{3}$/.test(code)) return false;
-  try {
-    new Intl.NumberFormat('en', { style: 'currency', currency: code });
-    return true;
-  } catch {
-    return false;
-  }
-};
+const currencies = new Set(Intl.supportedValuesOf('currency'));
+
+/** An ISO 4217 code that this runtime's ICU knows (and so knows the minor unit of). */
+export const isCurrency = (code: string): boolean => currencies.has(code);
 
 /** How many decimals the currency's minor unit has (EUR 2, JPY 0). */
 export const minorDigits = (currency: string): number => {

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import exitHook from 'async-exit-hook';
@@ -28,6 +28,7 @@ const DATABASE = 'tally';
 export const startEmbeddedPostgres = async (dataDir: string, logger: Logger): Promise<RunningPostgres> => {
   const databaseDir = path.join(dataDir, 'postgres');
   await mkdir(dataDir, { recursive: true });
+  if (process.getuid?.() === 0) await letPostgresUserThrough(dataDir);
   await stopLeftoverServer(databaseDir, logger);
   const port = await freePort();
   const server = new EmbeddedPostgres({
@@ -66,6 +67,22 @@ export const startEmbeddedPostgres = async (dataDir: string, logger: Logger): Pr
     url: `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`,
     stop: () => server.stop(),
   };
+};
+
+/**
+ * As root, PostgreSQL runs as the `postgres` user, which must reach the data
+ * folder: the folder itself is opened for traversal (a temporary folder is
+ * 0700); a closed folder above it is reported rather than changed.
+ */
+const letPostgresUserThrough = async (dataDir: string): Promise<void> => {
+  const own = await stat(dataDir);
+  if ((own.mode & 0o001) === 0) await chmod(dataDir, own.mode | 0o711);
+  for (let dir = path.dirname(dataDir); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const { mode } = await stat(dir);
+    if ((mode & 0o001) === 0) {
+      throw new Error(`the postgres user cannot reach ${dataDir}: ${dir} is closed to other users; set DATA_DIR to a folder it can reach`);
+    }
+  }
 };
 
 /** A cluster left running by a process that was killed would hold the data folder's lock. */

@@ -1,0 +1,72 @@
+import { campaignDecider } from '../../domain/campaign/campaign-decider.ts';
+import type { CampaignCreated, RuleAdded } from '../../domain/campaign/campaign-events.ts';
+import { deciderSpec } from '../support/decider-spec.ts';
+
+const spec = deciderSpec(campaignDecider);
+const now = '2026-03-01T10:00:00.000Z';
+
+const created: CampaignCreated = {
+  type: 'CampaignCreated',
+  data: {
+    campaignId: 'c1', name: 'Spring Sale 2024', description: null, currency: 'EUR', budget: null,
+    startsAt: null, endsAt: null, status: 'active', createdAt: now,
+  },
+};
+
+const addRule = (overrides: Partial<{ conditions: object; amount: number }> = {}) => ({
+  type: 'AddRule' as const,
+  data: {
+    ruleId: 'r1', name: 'merchant 1', priority: 10, beneficiary: 'customerId', now,
+    conditions: (overrides.conditions ?? { merchantId: 'MERCHANT_001' }) as never,
+    reward: { type: 'fixed' as const, amount: overrides.amount ?? 5 },
+  },
+});
+
+describe('campaign decider', () => {
+  describe('CreateCampaign', () => {
+    it('creates an active campaign, with money in minor units', () =>
+      spec.given([]).when({ type: 'CreateCampaign', data: { campaignId: 'c1', name: 'Spring Sale 2024', currency: 'EUR', budget: 1000.5, now } })
+        .then([{ ...created, data: { ...created.data, budget: 100050 } }]));
+
+    it('creates a scheduled campaign when it starts in the future', () =>
+      spec.given([]).when({ type: 'CreateCampaign', data: { campaignId: 'c1', name: 'n', currency: 'EUR', startsAt: '2026-04-01T00:00:00.000Z', now } })
+        .then([{ ...created, data: { ...created.data, name: 'n', startsAt: '2026-04-01T00:00:00.000Z', status: 'scheduled' } }]));
+
+    it('refuses to create a campaign twice', () =>
+      spec.given([created]).when({ type: 'CreateCampaign', data: { campaignId: 'c1', name: 'n', currency: 'EUR', now } }).thenRefuses('conflict'));
+
+    it('refuses an unknown currency, naming the field', () =>
+      spec.given([]).when({ type: 'CreateCampaign', data: { campaignId: 'c1', name: 'n', currency: 'XYZ', now } }).thenRefuses('invalid', '/currency'));
+
+    it('refuses a budget finer than the currency minor unit', () =>
+      spec.given([]).when({ type: 'CreateCampaign', data: { campaignId: 'c1', name: 'n', currency: 'EUR', budget: 1.005, now } }).thenRefuses('invalid', '/budget'));
+
+    it('refuses an end before the start', () =>
+      spec.given([]).when({
+        type: 'CreateCampaign',
+        data: { campaignId: 'c1', name: 'n', currency: 'EUR', startsAt: '2026-05-01T00:00:00Z', endsAt: '2026-04-01T00:00:00Z', now },
+      }).thenRefuses('invalid', '/endsAt'));
+  });
+
+  describe('AddRule', () => {
+    const added: RuleAdded = {
+      type: 'RuleAdded',
+      data: {
+        campaignId: 'c1', ruleId: 'r1', name: 'merchant 1', priority: 10, conditions: { merchantId: 'MERCHANT_001' },
+        reward: { type: 'fixed', amount: 500 }, beneficiary: 'customerId', addedAt: now,
+      },
+    };
+
+    it('adds a rule with its reward in minor units', () => spec.given([created]).when(addRule()).then([added]));
+
+    it('refuses a rule for a campaign that does not exist', () => spec.given([]).when(addRule()).thenRefuses('not_found'));
+
+    it('refuses an operator outside the whitelist, naming its path', () =>
+      spec.given([created]).when(addRule({ conditions: { merchantId: { $where: 'true' } } })).thenRefuses('invalid', '/conditions/merchantId/$where'));
+
+    it('refuses a malformed regular expression', () =>
+      spec.given([created]).when(addRule({ conditions: { name: { $regex: '(' } } })).thenRefuses('invalid', '/conditions/name/$regex'));
+
+    it('refuses a reward finer than a cent', () => spec.given([created]).when(addRule({ amount: 0.001 })).thenRefuses('invalid', '/reward/amount'));
+  });
+});

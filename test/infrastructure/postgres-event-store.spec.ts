@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import pg from 'pg';
+import { eventStoreMigrations } from '../../infrastructure/event-store/postgres/schema.ts';
+import { createPostgresEventStore } from '../../infrastructure/event-store/postgres/postgres-event-store.ts';
+import { createKnex, createPool } from '../../infrastructure/postgres/database.ts';
+import { migrate } from '../../infrastructure/postgres/migrate.ts';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
+import { eventStoreContract, readUntil } from './event-store-contract.ts';
+
+const createStore = async () => {
+  const database = await createTestDatabase();
+  const knex = createKnex(database.url, 2);
+  await migrate(knex, 'tally_event_store_migrations', eventStoreMigrations);
+  await knex.destroy();
+  const pool = createPool(database.url, 20);
+  const store = createPostgresEventStore({ connectionString: database.url, pool });
+  return {
+    database,
+    pool,
+    store,
+    teardown: async () => {
+      await store.close();
+      await pool.end();
+      await database.drop();
+    },
+  };
+};
+
+eventStoreContract('PostgreSQL', createStore);
+
+describe('PostgreSQL event store', () => {
+  let underTest: Awaited<ReturnType<typeof createStore>>;
+  let database: TestDatabase;
+  before(async () => {
+    underTest = await createStore();
+    database = underTest.database;
+  });
+  after(async () => underTest?.teardown());
+
+  it('never skips an event whose transaction commits after a later one', async function () {
+    this.timeout(120_000);
+    // Raw transactions of different lengths: each takes its sequence number at once
+    // but commits after a random pause, so commits land out of sequence order.
+    const { store } = underTest;
+    const prefix = `skip-${randomUUID().slice(0, 8)}`;
+    const start = await store.appendToStream(`${prefix}-start`, [{ type: 'Start', data: {} }], { expectedRevision: 'no_stream' });
+    const writers = 12;
+    const perWriter = 15;
+    const subscription = store.subscribeToAll({ fromPosition: start.position, filter: { streamPrefixes: [`${prefix}-w`] } });
+    const reading = readUntil(subscription, (seen) => seen.length >= writers * perWriter, 60_000);
+    await Promise.all(
+      Array.from({ length: writers }, async (_, w) => {
+        const client = new pg.Client({ connectionString: database.url });
+        await client.connect();
+        try {
+          for (let i = 0; i < perWriter; i++) {
+            await client.query('begin');
+            await client.query(`select * from tally_append($1, -2, array[$2::uuid], array['Numbered'], array[$3::jsonb], array['{}'::jsonb])`, [
+              `${prefix}-w${w}`,
+              randomUUID(),
+              JSON.stringify({ w, i }),
+            ]);
+            await new Promise((resolve) => setTimeout(resolve, Math.random() * 30));
+            await client.query('commit');
+            await client.query(`select pg_notify('tally_events', '')`);
+          }
+        } finally {
+          await client.end();
+        }
+      }),
+    );
+    const seen = await reading;
+    expect(seen).to.have.length(writers * perWriter);
+    expect(new Set(seen.map((e) => `${e.data.w}/${e.data.i}`)).size).to.equal(writers * perWriter);
+    const positions = seen.map((e) => e.position);
+    expect([...positions].sort()).to.deep.equal(positions);
+    // Within each writer's stream, revisions arrive in order.
+    for (let w = 0; w < writers; w++) {
+      expect(seen.filter((e) => e.data.w === w).map((e) => e.data.i)).to.deep.equal(Array.from({ length: perWriter }, (_, i) => i));
+    }
+  });
+
+  it('keeps going through a database connection failure without losing events', async () => {
+    const { store, pool } = underTest;
+    const prefix = `outage-${randomUUID().slice(0, 8)}`;
+    const start = await store.appendToStream(`${prefix}-start`, [{ type: 'Start', data: {} }], { expectedRevision: 'no_stream' });
+    const subscription = store.subscribeToAll({ fromPosition: start.position, filter: { streamPrefixes: [`${prefix}-x`] } });
+    const reading = readUntil(subscription, (seen) => seen.length >= 2);
+    await store.appendToStream(`${prefix}-x1`, [{ type: 'A', data: {} }], { expectedRevision: 'no_stream' });
+    // Kill every other connection of this database: the pool's and the LISTEN one.
+    await pool.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
+    await store.appendToStream(`${prefix}-x2`, [{ type: 'B', data: {} }], { expectedRevision: 'no_stream' }).catch(async () => {
+      // The pool may hand out a killed connection once; the retry gets a fresh one.
+      await store.appendToStream(`${prefix}-x2`, [{ type: 'B', data: {} }], { expectedRevision: 'no_stream' });
+    });
+    expect((await reading).map((e) => e.type)).to.deep.equal(['A', 'B']);
+  });
+});

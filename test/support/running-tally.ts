@@ -1,0 +1,16 @@
+import { startTally, type Role, type RunningTally } from '../../bin/start-tally.ts';
+import { loadConfig } from '../../infrastructure/config.ts';
+import { httpClient } from './http-client.ts';
+import { silentLogger } from './silent-logger.ts';
+
+/** Tally in this process, on free ports, against the given database. */
+export const runTally = async (databaseUrl: string, roles?: readonly Role[], env: Record<string, string> = {}) => {
+  const config = loadConfig({ DATABASE_URL: databaseUrl, COMMAND_PORT: '0', QUERY_PORT: '0', API_USERNAME: 'admin', API_PASSWORD: 'admin', ...env });
+  const tally: RunningTally = await startTally({ config, logger: silentLogger, roles });
+  return {
+    tally,
+    commands: httpClient(`http://127.0.0.1:${tally.commandPort}`),
+    queries: httpClient(`http://127.0.0.1:${tally.queryPort}`),
+    stop: () => tally.stop(),
+  };
+};
