@@ -1,0 +1,72 @@
+import { expect } from 'chai';
+import type { Knex } from 'knex';
+import type { EventStore } from '../../infrastructure/event-store/event-store.ts';
+import { eventStoreMigrations } from '../../infrastructure/event-store/postgres/schema.ts';
+import { createPostgresEventStore } from '../../infrastructure/event-store/postgres/postgres-event-store.ts';
+import { checkpointMigrations, createCheckpoints } from '../../infrastructure/postgres/checkpoints.ts';
+import { createKnex, createPool } from '../../infrastructure/postgres/database.ts';
+import { migrate } from '../../infrastructure/postgres/migrate.ts';
+import type { Projection } from '../../projections/projection.ts';
+import { projectionCheckpoint, startProjector } from '../../projections/projector.ts';
+import { silentLogger } from '../support/silent-logger.ts';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
+
+describe('projector', function () {
+  this.timeout(30_000);
+  let database: TestDatabase;
+  let knex: Knex;
+  let pool: ReturnType<typeof createPool>;
+  let store: EventStore;
+
+  before(async () => {
+    database = await createTestDatabase();
+    knex = createKnex(database.url, 5);
+    await migrate(knex, 'tally_event_store_migrations', eventStoreMigrations);
+    await migrate(knex, 'tally_checkpoint_migrations', checkpointMigrations);
+    await knex.schema.createTable('counted', (t) => {
+      t.text('id').primary();
+    });
+    pool = createPool(database.url, 5);
+    store = createPostgresEventStore({ connectionString: database.url, pool });
+  });
+  after(async () => {
+    await store?.close();
+    await pool?.end();
+    await knex?.destroy();
+    await database?.drop();
+  });
+
+  it('applies a failed batch again whole: no row twice, none lost, checkpoint with the rows', async () => {
+    let failuresLeft = 2;
+    const projection: Projection = {
+      name: 'counted',
+      eventTypes: ['Counted'],
+      async apply(trx, event) {
+        await trx('counted').insert({ id: event.id });
+        // Fails after writing part of the batch, as a crash or an outage would.
+        if (event.data.n === 7 && failuresLeft > 0) {
+          failuresLeft--;
+          throw new Error('database went away');
+        }
+      },
+    };
+    const checkpoints = createCheckpoints(knex);
+    for (let n = 0; n < 10; n++) await store.appendToStream(`counted-${n}`, [{ type: 'Counted', data: { n } }], { expectedRevision: 'no_stream' });
+    const projector = await startProjector({ store, knex, checkpoints, projections: [projection], logger: silentLogger, onFatal: () => undefined });
+    try {
+      for (let i = 0; i < 200; i++) {
+        const { n } = (await knex('counted').count({ n: '*' }))[0] as { n: string };
+        if (Number(n) === 10) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    } finally {
+      await projector.stop();
+    }
+    expect(failuresLeft).to.equal(0);
+    const rows = await knex('counted').select('id');
+    expect(rows).to.have.length(10);
+    const last: string[] = [];
+    for await (const event of store.readAll()) last.push(event.position);
+    expect(await checkpoints.load(projectionCheckpoint(projection))).to.equal(last[last.length - 1]);
+  });
+});
