@@ -3,6 +3,7 @@ import { createCommandApi } from '../commands/http/command-api.ts';
 import { startRuleEngine } from '../commands/reactors/rule-engine.ts';
 import type { Config } from '../infrastructure/config.ts';
 import type { EventStore } from '../infrastructure/event-store/event-store.ts';
+import { createEsdbEventStore } from '../infrastructure/event-store/esdb/esdb-event-store.ts';
 import { eventStoreMigrations } from '../infrastructure/event-store/postgres/schema.ts';
 import { createPostgresEventStore } from '../infrastructure/event-store/postgres/postgres-event-store.ts';
 import { serve } from '../infrastructure/http/serve.ts';
@@ -25,6 +26,7 @@ export interface RunningTally {
   readonly commandPort: number | undefined;
   readonly queryPort: number | undefined;
   readonly databaseUrl: string;
+  readonly store: EventStore;
   stop(): Promise<void>;
 }
 
@@ -58,11 +60,17 @@ export const startTally = async ({ config, logger, roles = ROLES, clock = () => 
     const knex = createKnex(databaseUrl, 10);
     stack.push(() => knex.destroy());
 
-    await migrate(knex, 'tally_event_store_migrations', eventStoreMigrations);
+    if (config.eventStore.kind === 'postgres') await migrate(knex, 'tally_event_store_migrations', eventStoreMigrations);
     await migrate(knex, 'tally_checkpoint_migrations', checkpointMigrations);
     await migrate(knex, READ_MODEL_MIGRATIONS_TABLE, readModelMigrations);
 
-    const store: EventStore = createPostgresEventStore({ connectionString: databaseUrl, pool });
+    const store: EventStore =
+      config.eventStore.kind === 'esdb'
+        ? createEsdbEventStore({
+            connectionString: config.eventStore.connectionString,
+            onResubscribe: (error, attempt) => logger.warn({ err: error, attempt }, 'EventStoreDB subscription dropped; resubscribing'),
+          })
+        : createPostgresEventStore({ connectionString: databaseUrl, pool });
     stack.push(() => store.close());
     const checkpoints = createCheckpoints(knex);
 
@@ -92,7 +100,7 @@ export const startTally = async ({ config, logger, roles = ROLES, clock = () => 
       queryPort = server.port;
       logger.info({ port: queryPort }, 'query API listening');
     }
-    return { commandPort, queryPort, databaseUrl, stop };
+    return { commandPort, queryPort, databaseUrl, store, stop };
   } catch (error) {
     await stop();
     throw error;

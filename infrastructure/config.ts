@@ -5,8 +5,7 @@ export interface Config {
   readonly production: boolean;
   /** Unset means: start an embedded PostgreSQL under `dataDir`. */
   readonly databaseUrl: string | undefined;
-  readonly eventStore: 'postgres' | 'esdb';
-  readonly eventStoreConnectionString: string | undefined;
+  readonly eventStore: { readonly kind: 'postgres' } | { readonly kind: 'esdb'; readonly connectionString: string };
   readonly redisUrl: string | undefined;
   readonly commandPort: number;
   readonly queryPort: number;
@@ -27,10 +26,9 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 export const loadConfig = (env: Env = process.env): Config => {
   const production = env.NODE_ENV === 'production';
-  const eventStore = oneOf(env, 'EVENT_STORE', ['postgres', 'esdb'] as const, 'postgres');
-  if (eventStore === 'esdb' && !nonEmpty(env.EVENTSTORE_CONNECTION_STRING)) {
-    throw new ConfigError('EVENT_STORE=esdb needs EVENTSTORE_CONNECTION_STRING');
-  }
+  const eventStoreKind = oneOf(env, 'EVENT_STORE', ['postgres', 'esdb'] as const, 'postgres');
+  const esdbConnectionString = nonEmpty(env.EVENTSTORE_CONNECTION_STRING);
+  if (eventStoreKind === 'esdb' && !esdbConnectionString) throw new ConfigError('EVENT_STORE=esdb needs EVENTSTORE_CONNECTION_STRING');
   const apiUsername = nonEmpty(env.API_USERNAME);
   const apiPassword = nonEmpty(env.API_PASSWORD);
   if (production && (!apiUsername || !apiPassword)) {
@@ -39,8 +37,7 @@ export const loadConfig = (env: Env = process.env): Config => {
   return {
     production,
     databaseUrl: nonEmpty(env.DATABASE_URL),
-    eventStore,
-    eventStoreConnectionString: nonEmpty(env.EVENTSTORE_CONNECTION_STRING),
+    eventStore: eventStoreKind === 'esdb' ? { kind: 'esdb', connectionString: esdbConnectionString! } : { kind: 'postgres' },
     redisUrl: nonEmpty(env.REDIS_URL),
     commandPort: port(env, 'COMMAND_PORT', 3000),
     queryPort: port(env, 'QUERY_PORT', 3001),

@@ -1,3 +1,4 @@
+import { sleep } from '../../sleep.ts';
 import type { RecordedEvent, Subscription } from '../event-store.ts';
 
 export interface PollingSubscriptionOptions {
@@ -59,9 +60,3 @@ export const pollingSubscription = ({ fromPosition, readPage, writeGeneration, w
     },
   };
 };
-
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-  });

@@ -1,0 +1,156 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ANY,
+  BACKWARDS,
+  END,
+  EventStoreDBClient,
+  FORWARDS,
+  NO_STREAM,
+  START,
+  STREAM_EXISTS,
+  StreamNotFoundError,
+  WrongExpectedVersionError,
+  eventTypeFilter,
+  excludeSystemEvents,
+  jsonEvent,
+  streamNameFilter,
+  type AppendExpectedRevision,
+  type Filter,
+  type ResolvedEvent,
+  type AllStreamResolvedEvent,
+} from '@eventstore/db-client';
+import {
+  ConcurrencyError,
+  matchesFilter,
+  type EventMetadata,
+  type EventStore,
+  type ExpectedRevision,
+  type JsonObject,
+  type RecordedEvent,
+  type SubscriptionFilter,
+} from '../event-store.ts';
+import { decodeEsdbPosition, encodeEsdbPosition } from './esdb-position.ts';
+import { resubscribingSubscription } from './resubscribing-subscription.ts';
+
+const toAppendExpected = (expected: ExpectedRevision): AppendExpectedRevision =>
+  expected === 'no_stream' ? NO_STREAM : expected === 'stream_exists' ? STREAM_EXISTS : expected === 'any' ? ANY : expected;
+
+const parseJson = (value: unknown): JsonObject => {
+  if (value instanceof Uint8Array) return value.length === 0 ? {} : (JSON.parse(Buffer.from(value).toString('utf8')) as JsonObject);
+  return (value ?? {}) as JsonObject;
+};
+
+/** Null for what Tally does not show: system events ($-types) and link events without their target. */
+const toRecorded = (resolved: ResolvedEvent | AllStreamResolvedEvent): RecordedEvent | null => {
+  const event = resolved.event;
+  if (!event || event.type.startsWith('$')) return null;
+  const commit = event.position?.commit ?? resolved.commitPosition;
+  if (commit === undefined) throw new Error(`EventStoreDB gave no position for event ${event.id}; Tally needs a server ≥ 22.6`);
+  return {
+    id: event.id,
+    type: event.type,
+    data: parseJson(event.data),
+    metadata: parseJson(event.metadata) as EventMetadata,
+    streamId: event.streamId,
+    revision: event.revision,
+    position: encodeEsdbPosition({ commit }),
+    recordedAt: event.created,
+  };
+};
+
+const escapeRegex = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * EventStoreDB filters on event type or on stream name, not both: the server
+ * takes the event types when there are any, and every event is checked again
+ * here against the whole filter. System events never reach Tally.
+ */
+const serverFilter = (filter: SubscriptionFilter | undefined): Filter => {
+  if (filter?.eventTypes) return eventTypeFilter({ regex: `^(?:${filter.eventTypes.map(escapeRegex).join('|')})$` });
+  if (filter?.streamPrefixes) return streamNameFilter({ prefixes: [...filter.streamPrefixes] });
+  return excludeSystemEvents();
+};
+
+export interface EsdbEventStoreOptions {
+  readonly connectionString: string;
+  /** Longest pause between two attempts to resubscribe after a dropped subscription. */
+  readonly maxResubscribeDelayMs?: number;
+  readonly onResubscribe?: (error: unknown, attempt: number) => void;
+}
+
+export const createEsdbEventStore = ({ connectionString, maxResubscribeDelayMs = 5000, onResubscribe }: EsdbEventStoreOptions): EventStore => {
+  const client = EventStoreDBClient.connectionString(connectionString);
+
+  return {
+    async appendToStream(streamId, events, { expectedRevision }) {
+      if (events.length === 0) throw new TypeError('appendToStream needs at least one event');
+      try {
+        const result = await client.appendToStream(
+          streamId,
+          events.map((event) => jsonEvent({ id: event.id ?? randomUUID(), type: event.type, data: event.data, metadata: event.metadata ?? {} })),
+          { expectedRevision: toAppendExpected(expectedRevision) },
+        );
+        if (!result.position) throw new Error('EventStoreDB gave no position for the append; Tally needs a server ≥ 22.6');
+        return { nextRevision: result.nextExpectedRevision, position: encodeEsdbPosition(result.position) };
+      } catch (error) {
+        if (error instanceof WrongExpectedVersionError) {
+          const actual = error.actualVersion;
+          throw new ConcurrencyError(streamId, expectedRevision, typeof actual === 'bigint' ? actual : 'no_stream');
+        }
+        throw error;
+      }
+    },
+
+    async *readStream(streamId, { fromRevision, maxCount, direction = 'forwards' } = {}) {
+      const backwards = direction === 'backwards';
+      try {
+        for await (const resolved of client.readStream(streamId, {
+          direction: backwards ? BACKWARDS : FORWARDS,
+          fromRevision: fromRevision ?? (backwards ? END : START),
+          ...(maxCount === undefined ? {} : { maxCount }),
+        })) {
+          const recorded = toRecorded(resolved);
+          if (recorded) yield recorded;
+        }
+      } catch (error) {
+        if (error instanceof StreamNotFoundError) return;
+        throw error;
+      }
+    },
+
+    async *readAll({ fromPosition, maxCount } = {}) {
+      let remaining = maxCount ?? Number.POSITIVE_INFINITY;
+      if (remaining <= 0) return;
+      // EventStoreDB reads $all from a position inclusively; the port reads after it.
+      for await (const resolved of client.readAll({ fromPosition: fromPosition ? decodeEsdbPosition(fromPosition) : START, direction: FORWARDS })) {
+        const recorded = toRecorded(resolved);
+        if (!recorded || (fromPosition !== undefined && recorded.position <= fromPosition)) continue;
+        yield recorded;
+        if (--remaining <= 0) return;
+      }
+    },
+
+    subscribeToAll: ({ fromPosition, filter } = {}) =>
+      resubscribingSubscription({
+        fromPosition,
+        maxDelayMs: maxResubscribeDelayMs,
+        onResubscribe,
+        subscribe: (after) => {
+          const subscription = client.subscribeToAll({ fromPosition: after ? decodeEsdbPosition(after) : START, filter: serverFilter(filter) });
+          return {
+            events: (async function* () {
+              for await (const resolved of subscription) {
+                const recorded = toRecorded(resolved);
+                if (recorded && matchesFilter(filter, recorded)) yield recorded;
+              }
+            })(),
+            close: () => subscription.unsubscribe(),
+          };
+        },
+      }),
+
+    async close() {
+      await client.dispose();
+    },
+  };
+};
