@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createCommandApi } from '../commands/http/command-api.ts';
+import { followRuleBook } from '../commands/live-rule-book.ts';
+import { startCampaignSchedule, type CampaignSchedule } from '../commands/reactors/campaign-schedule.ts';
 import { startRuleEngine } from '../commands/reactors/rule-engine.ts';
 import type { Config } from '../infrastructure/config.ts';
 import type { EventStore } from '../infrastructure/event-store/event-store.ts';
@@ -27,6 +29,8 @@ export interface RunningTally {
   readonly queryPort: number | undefined;
   readonly databaseUrl: string;
   readonly store: EventStore;
+  /** Present with the reactor role; tests call its `tick()` after moving their clock. */
+  readonly schedule: CampaignSchedule | undefined;
   stop(): Promise<void>;
 }
 
@@ -37,10 +41,12 @@ export interface StartOptions {
   readonly clock?: () => Date;
   /** A worker died of a bug; the process should stop so that a supervisor restarts it. */
   readonly onFatal?: (error: unknown) => void;
+  /** node-cron expression of the campaign schedule checks (every second); null leaves them to `schedule.tick()`. */
+  readonly scheduleCron?: string | null;
 }
 
 /** The composition root: builds the adapters from config and starts the asked roles, undone in reverse by `stop`. */
-export const startTally = async ({ config, logger, roles = ROLES, clock = () => new Date(), onFatal = () => undefined }: StartOptions): Promise<RunningTally> => {
+export const startTally = async ({ config, logger, roles = ROLES, clock = () => new Date(), onFatal = () => undefined, scheduleCron = '* * * * * *' }: StartOptions): Promise<RunningTally> => {
   const stack: (() => Promise<unknown>)[] = [];
   const stop = async (): Promise<void> => {
     for (const undo of stack.reverse().splice(0)) {
@@ -74,9 +80,13 @@ export const startTally = async ({ config, logger, roles = ROLES, clock = () => 
     stack.push(() => store.close());
     const checkpoints = createCheckpoints(knex);
 
+    let schedule: CampaignSchedule | undefined;
     if (roles.includes('reactor')) {
       const engine = await startRuleEngine({ store, checkpoints, clock, logger, onFatal });
       stack.push(() => engine.stop());
+      const running = startCampaignSchedule({ store, clock, logger, cron: scheduleCron });
+      stack.push(() => running.stop());
+      schedule = running;
     }
     if (roles.includes('projector')) {
       const projector = await startProjector({ store, knex, checkpoints, projections: allProjections, logger, onFatal });
@@ -86,7 +96,9 @@ export const startTally = async ({ config, logger, roles = ROLES, clock = () => 
     let commandPort: number | undefined;
     let queryPort: number | undefined;
     if (roles.includes('command')) {
-      const api = createCommandApi({ store, clock, newId: randomUUID, ...credentials });
+      const ruleBook = followRuleBook(store, logger);
+      stack.push(() => ruleBook.stop());
+      const api = createCommandApi({ store, clock, newId: randomUUID, ruleBook, ...credentials });
       const server = await serve(api, config.commandPort);
       stack.push(() => server.close());
       commandPort = server.port;
@@ -100,7 +112,7 @@ export const startTally = async ({ config, logger, roles = ROLES, clock = () => 
       queryPort = server.port;
       logger.info({ port: queryPort }, 'query API listening');
     }
-    return { commandPort, queryPort, databaseUrl, store, stop };
+    return { commandPort, queryPort, databaseUrl, store, schedule, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -58,4 +58,15 @@ export const readModelMigrations: readonly Migration[] = [
       for (const table of ['rm_earnings', 'rm_tracked_events', 'rm_rules', 'rm_campaigns']) await knex.schema.dropTable(table);
     },
   },
+  {
+    name: '002_rule_limits',
+    up: async (knex) => {
+      await knex.schema.alterTable('rm_rules', (t) => {
+        t.jsonb('limits').notNullable().defaultTo(JSON.stringify({ maxPerBeneficiary: null }));
+      });
+    },
+    down: async (knex) => {
+      await knex.schema.alterTable('rm_rules', (t) => t.dropColumn('limits'));
+    },
+  },
 ];

@@ -9,6 +9,7 @@ export interface RuleView {
   conditions: unknown;
   reward: unknown;
   beneficiary: string;
+  limits: unknown;
   addedAt: string;
 }
 
@@ -69,7 +70,7 @@ export const createReadModelQueries = (knex: Knex) => ({
       status: row.status, createdAt: iso(row.created_at)!, revision: String(row.revision),
       rules: rules.map((rule) => ({
         id: rule.id, name: rule.name, priority: rule.priority, conditions: rule.conditions,
-        reward: rule.reward, beneficiary: rule.beneficiary, addedAt: iso(rule.added_at)!,
+        reward: rule.reward, beneficiary: rule.beneficiary, limits: rule.limits, addedAt: iso(rule.added_at)!,
       })),
       totals: { earnings: totals?.earnings ?? 0, amount: Number(totals?.amount ?? 0) },
     };

@@ -1,16 +1,44 @@
-import { Router } from 'express';
-import { campaignDecider } from '../../domain/campaign/campaign-decider.ts';
-import { campaignStream } from '../../domain/campaign/campaign-events.ts';
+import { Router, type Request, type Response } from 'express';
+import { campaignDecider, type CampaignCommand } from '../../domain/campaign/campaign-decider.ts';
+import { campaignStream, type CampaignEvent } from '../../domain/campaign/campaign-events.ts';
 import { bodyValidator } from '../../infrastructure/http/validate-body.ts';
-import { handleCommand } from '../command-handler.ts';
+import { handleCommand, type HandledCommand } from '../command-handler.ts';
 import type { CommandContext } from './command-context.ts';
+import { ifMatchRevision, staleIfMatched } from './if-match.ts';
 import { addRuleSchema, createCampaignSchema, type AddRuleBody, type CreateCampaignBody } from './request-schemas.ts';
 
 const validateCreateCampaign = bodyValidator<CreateCampaignBody>(createCampaignSchema);
 const validateAddRule = bodyValidator<AddRuleBody>(addRuleSchema);
 
+const TRANSITION_COMMANDS = { activate: 'ActivateCampaign', pause: 'PauseCampaign', end: 'EndCampaign' } as const;
+
+const statusAfter = (event: CampaignEvent | undefined): string | undefined => {
+  switch (event?.type) {
+    case 'CampaignCreated':
+      return event.data.status;
+    case 'CampaignActivated':
+      return 'active';
+    case 'CampaignPaused':
+      return 'paused';
+    case 'CampaignEnded':
+      return 'ended';
+    default:
+      return undefined;
+  }
+};
+
 export const campaignRoutes = ({ store, clock, newId, actor }: CommandContext): Router => {
   const router = Router();
+
+  /** Every write to an existing campaign: If-Match honoured (412 when stale), otherwise retried on a concurrent write. */
+  const changeCampaign = (req: Request<{ id: string }>, command: CampaignCommand): Promise<HandledCommand<CampaignEvent>> => {
+    const expectedRevision = ifMatchRevision(req);
+    return staleIfMatched(expectedRevision, () =>
+      handleCommand(store, campaignStream(req.params.id), campaignDecider, command, { expectedRevision, metadata: { actor: actor(req) } }),
+    );
+  };
+
+  const sendEtag = (res: Response, revision: bigint | null): Response => res.setHeader('ETag', `"${revision}"`);
 
   router.post('/campaigns', async (req, res) => {
     const body = validateCreateCampaign(req.body);
@@ -22,39 +50,40 @@ export const campaignRoutes = ({ store, clock, newId, actor }: CommandContext): 
       { type: 'CreateCampaign', data: { ...body, currency: body.currency ?? 'EUR', campaignId, now: clock().toISOString() } },
       { metadata: { actor: actor(req) } },
     );
-    const created = result.events[0]!;
-    res
-      .status(201)
-      .location(`/campaigns/${campaignId}`)
-      .setHeader('ETag', `"${result.revision}"`)
-      .json({ id: campaignId, status: created.type === 'CampaignCreated' ? created.data.status : undefined, revision: String(result.revision), position: result.position });
+    sendEtag(res.status(201).location(`/campaigns/${campaignId}`), result.revision).json({
+      id: campaignId, status: statusAfter(result.events[0]), revision: String(result.revision), position: result.position,
+    });
   });
 
-  router.post('/campaigns/:id/rules', async (req, res) => {
+  for (const [action, type] of Object.entries(TRANSITION_COMMANDS)) {
+    router.post(`/campaigns/:id/${action}`, async (req: Request<{ id: string }>, res) => {
+      const result = await changeCampaign(req, { type, data: { now: clock().toISOString(), by: 'api' } });
+      sendEtag(res, result.revision).json({ id: req.params.id, status: statusAfter(result.events[0]), revision: String(result.revision), position: result.position });
+    });
+  }
+
+  router.post('/campaigns/:id/rules', async (req: Request<{ id: string }>, res) => {
     const body = validateAddRule(req.body);
     const ruleId = newId();
-    const result = await handleCommand(
-      store,
-      campaignStream(req.params.id),
-      campaignDecider,
-      {
-        type: 'AddRule',
-        data: {
-          ruleId,
-          name: body.name ?? `rule ${ruleId.slice(0, 8)}`,
-          priority: body.priority ?? 0,
-          conditions: body.conditions,
-          reward: body.reward,
-          beneficiary: body.beneficiary ?? 'customerId',
-          now: clock().toISOString(),
-        },
+    const result = await changeCampaign(req, {
+      type: 'AddRule',
+      data: {
+        ruleId,
+        name: body.name ?? `rule ${ruleId.slice(0, 8)}`,
+        priority: body.priority ?? 0,
+        conditions: body.conditions,
+        reward: body.reward,
+        beneficiary: body.beneficiary ?? 'customerId',
+        limits: body.limits,
+        now: clock().toISOString(),
       },
-      { metadata: { actor: actor(req) } },
-    );
-    res
-      .status(201)
-      .setHeader('ETag', `"${result.revision}"`)
-      .json({ id: ruleId, campaignId: req.params.id, revision: String(result.revision), position: result.position });
+    });
+    sendEtag(res.status(201), result.revision).json({ id: ruleId, campaignId: req.params.id, revision: String(result.revision), position: result.position });
+  });
+
+  router.delete('/campaigns/:id/rules/:ruleId', async (req: Request<{ id: string; ruleId: string }>, res) => {
+    const result = await changeCampaign(req, { type: 'RemoveRule', data: { ruleId: req.params.ruleId, now: clock().toISOString() } });
+    sendEtag(res, result.revision).json({ id: req.params.ruleId, campaignId: req.params.id, revision: String(result.revision), position: result.position });
   });
 
   return router;

@@ -1,24 +1,25 @@
 import express, { type Express } from 'express';
 import { basicAuth } from '../../infrastructure/http/basic-auth.ts';
 import { notFound, problemHandler } from '../../infrastructure/http/problem.ts';
-import type { Logger } from '../../infrastructure/logger.ts';
 import { campaignRoutes } from './campaign-routes.ts';
 import type { CommandContext } from './command-context.ts';
 import { eventRoutes } from './event-routes.ts';
+import { openApiDocument } from './openapi.ts';
 
 export interface CommandApiOptions extends Omit<CommandContext, 'actor'> {
   readonly username: string;
   readonly password: string;
-  readonly logger: Logger;
 }
 
-export const createCommandApi = ({ username, password, logger, ...context }: CommandApiOptions): Express => {
+export const createCommandApi = ({ username, password, ...context }: CommandApiOptions): Express => {
+  const { logger } = context;
   const app = express();
   app.disable('x-powered-by');
   app.get('/health', (_req, res) => void res.json({ status: 'ok' }));
   app.use(basicAuth(username, password));
   app.use(express.json({ limit: '1mb' }));
   const withActor: CommandContext = { ...context, actor: () => username };
+  app.get('/openapi.json', (_req, res) => void res.json(openApiDocument));
   app.use(campaignRoutes(withActor));
   app.use(eventRoutes(withActor));
   app.use((_req, _res, next) => next(notFound()));

@@ -1,5 +1,7 @@
 import type { Request } from 'express';
 import type { EventStore } from '../../infrastructure/event-store/event-store.ts';
+import type { Logger } from '../../infrastructure/logger.ts';
+import type { LiveRuleBook } from '../live-rule-book.ts';
 
 /** What the command routes need from the composition root. */
 export interface CommandContext {
@@ -8,4 +10,7 @@ export interface CommandContext {
   readonly newId: () => string;
   /** Who is asking, for the audit metadata of what they cause. */
   readonly actor: (req: Request) => string;
+  /** The rules in force, followed from the log, for simulations. */
+  readonly ruleBook: LiveRuleBook;
+  readonly logger: Logger;
 }

@@ -1,46 +1,67 @@
 import { Router } from 'express';
-import { trackedEventDecider } from '../../domain/tracked-event/tracked-event-decider.ts';
-import { trackedEventStream } from '../../domain/tracked-event/tracked-event-events.ts';
-import type { EventStore } from '../../infrastructure/event-store/event-store.ts';
+import type { JsonObject } from '../../domain/json.ts';
+import { Problem, problemBody, toProblem } from '../../infrastructure/http/problem.ts';
 import { bodyValidator } from '../../infrastructure/http/validate-body.ts';
-import { handleCommand } from '../command-handler.ts';
 import type { CommandContext } from './command-context.ts';
-import { trackEventSchema, type TrackEventBody } from './request-schemas.ts';
+import { registerTrackedEvent } from './register-tracked-event.ts';
+import { trackEventBatchSchema, trackEventSchema, type TrackEventBatchBody, type TrackEventBody } from './request-schemas.ts';
 
 const validateTrackEvent = bodyValidator<TrackEventBody>(trackEventSchema);
+const validateBatch = bodyValidator<TrackEventBatchBody>(trackEventBatchSchema);
 
-const registeredPosition = async (store: EventStore, eventId: string): Promise<string | null> => {
-  for await (const first of store.readStream(trackedEventStream(eventId), { maxCount: 1 })) return first.position;
-  return null;
-};
+/** Writes of one batch in flight at once: enough to hide round trips, few enough to leave the pool to others. */
+const BATCH_CONCURRENCY = 8;
 
-export const eventRoutes = ({ store, clock, newId, actor }: CommandContext): Router => {
+export const eventRoutes = ({ store, clock, newId, actor, ruleBook, logger }: CommandContext): Router => {
   const router = Router();
 
   router.post('/events', async (req, res) => {
-    const { id, ...document } = validateTrackEvent(req.body);
-    const eventId = typeof id === 'string' ? id : newId();
+    const body = validateTrackEvent(req.body);
+    res.status(202).json(await registerTrackedEvent({ store, now: clock().toISOString(), newId, actor: actor(req) }, body));
+  });
+
+  router.post('/events/batch', async (req, res) => {
+    const { events } = validateBatch(req.body);
     const now = clock().toISOString();
-    const result = await handleCommand(
-      store,
-      trackedEventStream(eventId),
-      trackedEventDecider,
-      {
-        type: 'RegisterEvent',
-        data: {
-          eventId,
-          eventType: typeof document.type === 'string' ? document.type : null,
-          occurredAt: typeof document.occurredAt === 'string' ? document.occurredAt : now,
-          document,
-          now,
-        },
-      },
-      { metadata: { actor: actor(req) } },
-    );
-    // A repeated report gets the first answer again, position of EventRegistered included.
-    const position = result.events.length > 0 ? result.position : await registeredPosition(store, eventId);
-    res.status(202).json({ id: eventId, status: 'pending', position });
+    const results: object[] = new Array(events.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      for (let index = next++; index < events.length; index = next++) {
+        try {
+          const body = validateTrackEvent(events[index]);
+          results[index] = { index, status: 202, body: await registerTrackedEvent({ store, now, newId, actor: actor(req) }, body) };
+        } catch (error) {
+          const problem = itemProblem(error, index);
+          if (problem.status >= 500) logger.error({ err: error, index }, 'a batch item failed');
+          results[index] = { index, status: problem.status, problem };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, events.length) }, worker));
+    res.status(202).json({ results });
+  });
+
+  router.post('/events/simulate', async (req, res) => {
+    const body = validateTrackEvent(req.body);
+    const minPosition = typeof req.query.minPosition === 'string' ? req.query.minPosition : undefined;
+    if (minPosition !== undefined && !(await ruleBook.caughtUpTo(minPosition, 5000))) {
+      throw new Problem(503, 'Service Unavailable', 'the rules have not caught up with minPosition yet; retry');
+    }
+    const { id: _id, ...document } = body;
+    const decision = ruleBook.book.decide(document as JsonObject, () => 'simulated');
+    res.json({
+      wouldMatch: decision.matches.map(({ earningId: _earningId, ...match }) => match),
+      ...(decision.matches.length === 0 ? { skipReasons: decision.reasons } : {}),
+      rules: ruleBook.book.explain(document as JsonObject),
+    });
   });
 
   return router;
+};
+
+/** One item's failure, as POST /events would answer for it alone; pointers lead into the batch. */
+const itemProblem = (error: unknown, index: number) => {
+  // An outage fails the item, not the batch: the items before it are registered, and a retry with the same ids is safe.
+  const problem = toProblem(error) ?? new Problem(503, 'Service Unavailable', 'this item could not be registered; retry it');
+  return problemBody(new Problem(problem.status, problem.title, problem.detail, problem.errors?.map((e) => ({ ...e, pointer: `/events/${index}${e.pointer}` }))));
 };

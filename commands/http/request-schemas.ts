@@ -1,6 +1,10 @@
+import type { RewardInput } from '../../domain/campaign/campaign-decider.ts';
 import type { JsonObject } from '../../domain/json.ts';
 
-/** JSON Schemas of the command API's request bodies (DESIGN §7). */
+/**
+ * JSON Schemas of the command API's request bodies (DESIGN §7). The same
+ * objects validate requests and make GET /openapi.json, so the two cannot drift.
+ */
 
 export interface CreateCampaignBody {
   name: string;
@@ -18,8 +22,8 @@ export const createCampaignSchema = {
   properties: {
     name: { type: 'string', minLength: 1, maxLength: 200 },
     description: { type: 'string', maxLength: 5000 },
-    currency: { type: 'string', pattern: '^[A-Z]{3}$' },
-    budget: { type: 'number', exclusiveMinimum: 0 },
+    currency: { type: 'string', pattern: '^[A-Z]{3}$', description: 'ISO 4217 code; EUR when absent' },
+    budget: { type: 'number', exclusiveMinimum: 0, description: 'total that the campaign may grant, in the currency major unit' },
     startsAt: { type: 'string', format: 'date-time' },
     endsAt: { type: 'string', format: 'date-time' },
   },
@@ -29,9 +33,12 @@ export interface AddRuleBody {
   name?: string;
   priority?: number;
   conditions: JsonObject;
-  reward: { type: 'fixed'; amount: number };
+  reward: RewardInput;
   beneficiary?: string;
+  limits?: { maxPerBeneficiary?: number };
 }
+
+const documentPath = { type: 'string', minLength: 1, maxLength: 200, pattern: '^[^$.][^$]*$', description: 'dot-notation path into the tracked event' } as const;
 
 export const addRuleSchema = {
   type: 'object',
@@ -39,18 +46,39 @@ export const addRuleSchema = {
   required: ['conditions', 'reward'],
   properties: {
     name: { type: 'string', minLength: 1, maxLength: 200 },
-    priority: { type: 'integer', minimum: -1000000, maximum: 1000000 },
-    conditions: { type: 'object' },
+    priority: { type: 'integer', minimum: -1000000, maximum: 1000000, description: 'higher is tried first; 0 when absent' },
+    conditions: { type: 'object', description: 'MongoDB-style query over the tracked event (DESIGN §5)' },
     reward: {
       type: 'object',
-      additionalProperties: false,
-      required: ['type', 'amount'],
-      properties: {
-        type: { const: 'fixed' },
-        amount: { type: 'number', exclusiveMinimum: 0 },
-      },
+      discriminator: { propertyName: 'type' },
+      required: ['type'],
+      properties: { type: { enum: ['fixed', 'percentage'] } },
+      oneOf: [
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['type', 'amount'],
+          properties: { type: { const: 'fixed' }, amount: { type: 'number', exclusiveMinimum: 0 } },
+        },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['type', 'rate', 'of'],
+          properties: {
+            type: { const: 'percentage' },
+            rate: { type: 'number', exclusiveMinimum: 0, maximum: 10, description: '0.05 is 5%' },
+            of: documentPath,
+            cap: { type: 'number', exclusiveMinimum: 0 },
+          },
+        },
+      ],
     },
-    beneficiary: { type: 'string', minLength: 1, maxLength: 200 },
+    beneficiary: documentPath,
+    limits: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { maxPerBeneficiary: { type: 'integer', minimum: 1, description: 'earnings per beneficiary per campaign' } },
+    },
   },
 } as const;
 
@@ -62,8 +90,22 @@ export const trackEventSchema = {
   type: 'object',
   additionalProperties: true,
   properties: {
-    id: { type: 'string', pattern: EVENT_ID_PATTERN },
+    id: { type: 'string', pattern: EVENT_ID_PATTERN, description: 'the client’s id; registration is idempotent on it' },
     type: { type: 'string', minLength: 1, maxLength: 100 },
     occurredAt: { type: 'string', format: 'date-time' },
   },
+} as const;
+
+export const MAX_BATCH = 1000;
+
+export interface TrackEventBatchBody {
+  events: unknown[];
+}
+
+/** Items are validated one by one against trackEventSchema, so one bad item does not sink the batch. */
+export const trackEventBatchSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['events'],
+  properties: { events: { type: 'array', minItems: 1, maxItems: MAX_BATCH, items: {} } },
 } as const;

@@ -1,5 +1,5 @@
 import { v5 as uuidv5 } from 'uuid';
-import type { CampaignEvent } from '../../domain/campaign/campaign-events.ts';
+import { CAMPAIGN_EVENT_TYPES, type CampaignEvent } from '../../domain/campaign/campaign-events.ts';
 import { earningStream, type EarningGranted } from '../../domain/earning/earning-events.ts';
 import { createRuleBook } from '../../domain/rules/rule-book.ts';
 import { trackedEventDecider } from '../../domain/tracked-event/tracked-event-decider.ts';
@@ -46,33 +46,39 @@ export const startRuleEngine = async ({ store, checkpoints, clock, logger, onFat
   const book = createRuleBook();
   const stopping = new AbortController();
   const subscription = store.subscribeToAll({
-    filter: { eventTypes: ['CampaignCreated', 'RuleAdded', 'EventRegistered', 'RuleMatched'] },
+    filter: { eventTypes: [...CAMPAIGN_EVENT_TYPES, 'EventRegistered', 'RuleMatched'] },
   });
 
-  const decide = async (recorded: RecordedEvent): Promise<void> => {
+  type Effect = () => Promise<void>;
+  const replayed = (recorded: RecordedEvent): boolean => checkpoint !== undefined && recorded.position <= checkpoint;
+
+  /** Folds the event into the book at once; returns the append it calls for, if any, to be retried on its own. */
+  const decide = (recorded: RecordedEvent): Effect | undefined => {
     const registered = asDomainEvent<EventRegistered>(recorded);
     const { eventId, document } = registered.data;
-    const { matches, reasons } = book.decide(document, (campaignId) => uuidv5(`${eventId}/${campaignId}`, EARNING_NAMESPACE));
-    if (checkpoint !== undefined && recorded.position <= checkpoint) return; // decided before the restart
+    const decision = book.decide(document, (campaignId) => uuidv5(`${eventId}/${campaignId}`, EARNING_NAMESPACE));
+    // Budgets and limits count the decision at the event's position, whether it is
+    // appended now or was before a restart: decisions are a function of the log.
+    book.record(decision);
+    if (replayed(recorded)) return undefined;
     const events = trackedEventDecider.decide(
-      { type: 'DecideEvent', data: { matches, reasons } },
+      { type: 'DecideEvent', data: decision },
       trackedEventDecider.evolve(trackedEventDecider.initialState(), registered),
     );
-    const metadata = causedBy(recorded);
-    try {
-      await store.appendToStream(
-        trackedEventStream(eventId),
-        events.map((event) => toEventToAppend(event, metadata)),
-        { expectedRevision: recorded.revision },
-      );
-    } catch (error) {
-      if (!(error instanceof ConcurrencyError)) throw error;
-      log.debug({ eventId }, 'already decided');
-    }
+    return async () => {
+      try {
+        await store.appendToStream(trackedEventStream(eventId), events.map((event) => toEventToAppend(event, causedBy(recorded))), {
+          expectedRevision: recorded.revision,
+        });
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError)) throw error;
+        log.debug({ eventId }, 'already decided');
+      }
+    };
   };
 
-  const grant = async (recorded: RecordedEvent): Promise<void> => {
-    if (checkpoint !== undefined && recorded.position <= checkpoint) return;
+  const grant = (recorded: RecordedEvent): Effect | undefined => {
+    if (replayed(recorded)) return undefined;
     const { data } = asDomainEvent<RuleMatched>(recorded);
     const granted: EarningGranted = {
       type: 'EarningGranted',
@@ -87,41 +93,32 @@ export const startRuleEngine = async ({ store, checkpoints, clock, logger, onFat
         grantedAt: clock().toISOString(),
       },
     };
-    try {
-      await store.appendToStream(
-        earningStream(data.earningId),
-        [toEventToAppend(granted, causedBy(recorded))],
-        { expectedRevision: 'no_stream' },
-      );
-    } catch (error) {
-      if (!(error instanceof ConcurrencyError)) throw error;
-    }
+    return async () => {
+      try {
+        await store.appendToStream(earningStream(data.earningId), [toEventToAppend(granted, causedBy(recorded))], { expectedRevision: 'no_stream' });
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError)) throw error;
+      }
+    };
   };
 
-  const handle = async (recorded: RecordedEvent): Promise<boolean> => {
-    switch (recorded.type) {
-      case 'CampaignCreated':
-      case 'RuleAdded':
-        book.apply(asDomainEvent<CampaignEvent>(recorded));
-        return false;
-      case 'EventRegistered':
-        await decide(recorded);
-        return true;
-      case 'RuleMatched':
-        await grant(recorded);
-        return true;
-      default:
-        return false;
+  const step = (recorded: RecordedEvent): Effect | undefined => {
+    if ((CAMPAIGN_EVENT_TYPES as readonly string[]).includes(recorded.type)) {
+      book.apply(asDomainEvent<CampaignEvent>(recorded));
+      return undefined;
     }
+    if (recorded.type === 'EventRegistered') return decide(recorded);
+    if (recorded.type === 'RuleMatched') return grant(recorded);
+    return undefined;
   };
 
   const run = async (): Promise<void> => {
     for await (const recorded of subscription) {
-      // An outage of the store must not skip the event: try it again until it goes through or we stop.
-      const acted = await retryUntilStopped(() => handle(recorded), stopping.signal, log, `deciding at ${recorded.position}`);
-      if (acted && (checkpoint === undefined || recorded.position > checkpoint)) {
-        await retryUntilStopped(() => checkpoints.save(RULE_ENGINE_CHECKPOINT, recorded.position), stopping.signal, log, 'saving the checkpoint');
-      }
+      const effect = step(recorded);
+      if (!effect) continue;
+      // An outage of the store must not skip the effect: it is tried again until it goes through or we stop.
+      await retryUntilStopped(effect, stopping.signal, log, `appending the effect of ${recorded.position}`);
+      await retryUntilStopped(() => checkpoints.save(RULE_ENGINE_CHECKPOINT, recorded.position), stopping.signal, log, 'saving the checkpoint');
     }
   };
 

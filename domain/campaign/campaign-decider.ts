@@ -2,11 +2,24 @@ import type { Decider } from '../decider.ts';
 import { DomainError } from '../domain-error.ts';
 import { isCurrency, toMinor } from '../money.ts';
 import { validateConditions, type Conditions } from '../rules/conditions.ts';
-import type { CampaignEvent, CampaignStatus } from './campaign-events.ts';
+import type { Reward } from '../rules/rule.ts';
+import type { CampaignEvent, CampaignStatus, TransitionCause } from './campaign-events.ts';
 
 export type CampaignState =
   | { readonly status: 'none' }
-  | { readonly status: CampaignStatus; readonly campaignId: string; readonly currency: string; readonly ruleIds: readonly string[] };
+  | {
+      readonly status: CampaignStatus;
+      readonly campaignId: string;
+      readonly currency: string;
+      readonly startsAt: string | null;
+      readonly endsAt: string | null;
+      readonly ruleIds: readonly string[];
+    };
+
+/** Rewards as the HTTP contract has them: money in major units of the campaign currency. */
+export type RewardInput =
+  | { readonly type: 'fixed'; readonly amount: number }
+  | { readonly type: 'percentage'; readonly rate: number; readonly of: string; readonly cap?: number };
 
 export type CampaignCommand =
   | {
@@ -16,13 +29,14 @@ export type CampaignCommand =
         readonly name: string;
         readonly description?: string;
         readonly currency: string;
-        /** Major units of `currency`, as the HTTP contract has it. */
+        /** Major units of `currency`. */
         readonly budget?: number;
         readonly startsAt?: string;
         readonly endsAt?: string;
         readonly now: string;
       };
     }
+  | { readonly type: 'ActivateCampaign' | 'PauseCampaign' | 'EndCampaign'; readonly data: { readonly now: string; readonly by: TransitionCause } }
   | {
       readonly type: 'AddRule';
       readonly data: {
@@ -30,67 +44,106 @@ export type CampaignCommand =
         readonly name: string;
         readonly priority: number;
         readonly conditions: Conditions;
-        /** Major units of the campaign currency. */
-        readonly reward: { readonly type: 'fixed'; readonly amount: number };
+        readonly reward: RewardInput;
         readonly beneficiary: string;
+        readonly limits?: { readonly maxPerBeneficiary?: number };
         readonly now: string;
       };
-    };
+    }
+  | { readonly type: 'RemoveRule'; readonly data: { readonly ruleId: string; readonly now: string } };
+
+/** scheduled → active ⇄ paused → ended; `ended` is final. */
+const TRANSITIONS = {
+  ActivateCampaign: { from: ['scheduled', 'paused'], event: 'CampaignActivated' },
+  PauseCampaign: { from: ['active'], event: 'CampaignPaused' },
+  EndCampaign: { from: ['scheduled', 'active', 'paused'], event: 'CampaignEnded' },
+} as const;
+
+const toReward = (input: RewardInput, currency: string): Reward => {
+  if (input.type === 'fixed') {
+    const amount = toMinor(input.amount, currency, '/reward/amount');
+    if (amount <= 0) throw new DomainError('invalid', 'reward amount must be positive', '/reward/amount');
+    return { type: 'fixed', amount };
+  }
+  if (!(input.rate > 0 && input.rate <= 10)) throw new DomainError('invalid', 'rate must be above 0 and at most 10 (1000%)', '/reward/rate');
+  const cap = input.cap === undefined ? null : toMinor(input.cap, currency, '/reward/cap');
+  if (cap !== null && cap <= 0) throw new DomainError('invalid', 'cap must be positive', '/reward/cap');
+  return { type: 'percentage', rate: input.rate, of: input.of, cap };
+};
 
 const decide = (command: CampaignCommand, state: CampaignState): CampaignEvent[] => {
+  if (command.type === 'CreateCampaign') {
+    const { campaignId, name, description, currency, budget, startsAt, endsAt, now } = command.data;
+    if (state.status !== 'none') throw new DomainError('conflict', `campaign ${campaignId} already exists`);
+    if (!isCurrency(currency)) throw new DomainError('invalid', `${currency} is not an ISO 4217 currency code`, '/currency');
+    const budgetMinor = budget === undefined ? null : toMinor(budget, currency, '/budget');
+    if (budgetMinor !== null && budgetMinor <= 0) throw new DomainError('invalid', 'budget must be positive', '/budget');
+    if (startsAt && endsAt && Date.parse(endsAt) <= Date.parse(startsAt)) throw new DomainError('invalid', 'endsAt must be after startsAt', '/endsAt');
+    if (endsAt && Date.parse(endsAt) <= Date.parse(now)) throw new DomainError('invalid', 'endsAt must be in the future', '/endsAt');
+    const scheduled = startsAt !== undefined && Date.parse(startsAt) > Date.parse(now);
+    return [
+      {
+        type: 'CampaignCreated',
+        data: {
+          campaignId, name, description: description ?? null, currency, budget: budgetMinor,
+          startsAt: startsAt ?? null, endsAt: endsAt ?? null, status: scheduled ? 'scheduled' : 'active', createdAt: now,
+        },
+      },
+    ];
+  }
+  if (state.status === 'none') throw new DomainError('not_found', 'campaign not found');
+  const { campaignId } = state;
   switch (command.type) {
-    case 'CreateCampaign': {
-      const { campaignId, name, description, currency, budget, startsAt, endsAt, now } = command.data;
-      if (state.status !== 'none') throw new DomainError('conflict', `campaign ${campaignId} already exists`);
-      if (!isCurrency(currency)) throw new DomainError('invalid', `${currency} is not an ISO 4217 currency code`, '/currency');
-      const budgetMinor = budget === undefined ? null : toMinor(budget, currency, '/budget');
-      if (budgetMinor !== null && budgetMinor <= 0) throw new DomainError('invalid', 'budget must be positive', '/budget');
-      if (startsAt && endsAt && Date.parse(endsAt) <= Date.parse(startsAt)) {
-        throw new DomainError('invalid', 'endsAt must be after startsAt', '/endsAt');
+    case 'ActivateCampaign':
+    case 'PauseCampaign':
+    case 'EndCampaign': {
+      const transition = TRANSITIONS[command.type];
+      if (!(transition.from as readonly CampaignStatus[]).includes(state.status)) {
+        throw new DomainError('conflict', `a campaign that is ${state.status} cannot be ${transition.event.replace('Campaign', '').toLowerCase()}`);
       }
-      if (endsAt && Date.parse(endsAt) <= Date.parse(now)) throw new DomainError('invalid', 'endsAt must be in the future', '/endsAt');
-      const scheduled = startsAt !== undefined && Date.parse(startsAt) > Date.parse(now);
+      return [{ type: transition.event, data: { campaignId, at: command.data.now, by: command.data.by } }];
+    }
+    case 'AddRule': {
+      if (state.status === 'ended') throw new DomainError('conflict', 'campaign has ended; no rule can be added');
+      const { ruleId, name, priority, conditions, reward, beneficiary, limits, now } = command.data;
+      const problems = validateConditions(conditions, '/conditions');
+      if (problems[0]) throw new DomainError('invalid', problems[0].message, problems[0].pointer);
       return [
         {
-          type: 'CampaignCreated',
+          type: 'RuleAdded',
           data: {
-            campaignId,
-            name,
-            description: description ?? null,
-            currency,
-            budget: budgetMinor,
-            startsAt: startsAt ?? null,
-            endsAt: endsAt ?? null,
-            status: scheduled ? 'scheduled' : 'active',
-            createdAt: now,
+            campaignId, ruleId, name, priority, conditions, beneficiary, addedAt: now,
+            reward: toReward(reward, state.currency),
+            limits: { maxPerBeneficiary: limits?.maxPerBeneficiary ?? null },
           },
         },
       ];
     }
-    case 'AddRule': {
-      if (state.status === 'none') throw new DomainError('not_found', 'campaign not found');
-      if (state.status === 'ended') throw new DomainError('conflict', 'campaign has ended; no rule can be added');
-      const { ruleId, name, priority, conditions, reward, beneficiary, now } = command.data;
-      const problems = validateConditions(conditions, '/conditions');
-      if (problems[0]) throw new DomainError('invalid', problems[0].message, problems[0].pointer);
-      const amount = toMinor(reward.amount, state.currency, '/reward/amount');
-      if (amount <= 0) throw new DomainError('invalid', 'reward amount must be positive', '/reward/amount');
-      return [
-        {
-          type: 'RuleAdded',
-          data: { campaignId: state.campaignId, ruleId, name, priority, conditions, reward: { type: 'fixed', amount }, beneficiary, addedAt: now },
-        },
-      ];
+    case 'RemoveRule': {
+      if (!state.ruleIds.includes(command.data.ruleId)) throw new DomainError('not_found', `rule ${command.data.ruleId} not found in this campaign`);
+      if (state.status === 'ended') throw new DomainError('conflict', 'campaign has ended; its rules cannot change');
+      return [{ type: 'RuleRemoved', data: { campaignId, ruleId: command.data.ruleId, removedAt: command.data.now } }];
     }
   }
 };
 
+const STATUS_AFTER = { CampaignActivated: 'active', CampaignPaused: 'paused', CampaignEnded: 'ended' } as const;
+
 const evolve = (state: CampaignState, event: CampaignEvent): CampaignState => {
+  if (event.type === 'CampaignCreated') {
+    const { campaignId, currency, status, startsAt, endsAt } = event.data;
+    return { status, campaignId, currency, startsAt, endsAt, ruleIds: [] };
+  }
+  if (state.status === 'none') return state;
   switch (event.type) {
-    case 'CampaignCreated':
-      return { status: event.data.status, campaignId: event.data.campaignId, currency: event.data.currency, ruleIds: [] };
+    case 'CampaignActivated':
+    case 'CampaignPaused':
+    case 'CampaignEnded':
+      return { ...state, status: STATUS_AFTER[event.type] };
     case 'RuleAdded':
-      return state.status === 'none' ? state : { ...state, ruleIds: [...state.ruleIds, event.data.ruleId] };
+      return { ...state, ruleIds: [...state.ruleIds, event.data.ruleId] };
+    case 'RuleRemoved':
+      return { ...state, ruleIds: state.ruleIds.filter((id) => id !== event.data.ruleId) };
   }
 };
 

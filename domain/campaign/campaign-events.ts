@@ -1,6 +1,6 @@
 import type { Minor } from '../money.ts';
 import type { Conditions } from '../rules/conditions.ts';
-import type { Reward } from '../rules/rule.ts';
+import type { Reward, RuleLimits } from '../rules/rule.ts';
 
 export type CampaignStatus = 'scheduled' | 'active' | 'paused' | 'ended';
 
@@ -19,6 +19,13 @@ export type CampaignCreated = {
   };
 };
 
+/** `by`: a person through the API, or the schedule (startsAt / endsAt reached). */
+export type TransitionCause = 'api' | 'schedule';
+
+export type CampaignActivated = { readonly type: 'CampaignActivated'; readonly data: { readonly campaignId: string; readonly at: string; readonly by: TransitionCause } };
+export type CampaignPaused = { readonly type: 'CampaignPaused'; readonly data: { readonly campaignId: string; readonly at: string; readonly by: TransitionCause } };
+export type CampaignEnded = { readonly type: 'CampaignEnded'; readonly data: { readonly campaignId: string; readonly at: string; readonly by: TransitionCause } };
+
 export type RuleAdded = {
   readonly type: 'RuleAdded';
   readonly data: {
@@ -29,10 +36,17 @@ export type RuleAdded = {
     readonly conditions: Conditions;
     readonly reward: Reward;
     readonly beneficiary: string;
+    readonly limits: RuleLimits;
     readonly addedAt: string;
   };
 };
 
-export type CampaignEvent = CampaignCreated | RuleAdded;
+export type RuleRemoved = { readonly type: 'RuleRemoved'; readonly data: { readonly campaignId: string; readonly ruleId: string; readonly removedAt: string } };
+
+export type CampaignEvent = CampaignCreated | CampaignActivated | CampaignPaused | CampaignEnded | RuleAdded | RuleRemoved;
+
+export const CAMPAIGN_EVENT_TYPES: readonly CampaignEvent['type'][] = [
+  'CampaignCreated', 'CampaignActivated', 'CampaignPaused', 'CampaignEnded', 'RuleAdded', 'RuleRemoved',
+];
 
 export const campaignStream = (campaignId: string): string => `campaign-${campaignId}`;

@@ -1,6 +1,6 @@
 import type { JsonObject, JsonValue } from '../json.ts';
 
-/** The value at a dot-notation path (`data.channel`), or undefined. */
+/** The value at a dot-notation path (`data.channel`), or undefined. Array elements by index only. */
 export const valueAt = (document: JsonObject, path: string): JsonValue | undefined => {
   let current: JsonValue | undefined = document;
   for (const key of path.split('.')) {
@@ -8,4 +8,28 @@ export const valueAt = (document: JsonObject, path: string): JsonValue | undefin
     current = Array.isArray(current) ? current[Number(key)] : current[key];
   }
   return current;
+};
+
+/**
+ * Every value a MongoDB-style query can see at a path: arrays on the way are
+ * walked element by element, and an array at the end counts as itself and as
+ * each of its elements (`{tags: "a"}` matches `{tags: ["a", "b"]}`).
+ */
+export const valuesAt = (document: JsonValue, path: string): JsonValue[] => {
+  let current: JsonValue[] = [document];
+  for (const key of path.split('.')) {
+    const next: JsonValue[] = [];
+    for (const value of current) {
+      if (Array.isArray(value)) {
+        if (/^\d+$/.test(key) && value[Number(key)] !== undefined) next.push(value[Number(key)]!);
+        for (const element of value) {
+          if (typeof element === 'object' && element !== null && !Array.isArray(element) && element[key] !== undefined) next.push(element[key]!);
+        }
+      } else if (typeof value === 'object' && value !== null && value[key] !== undefined) {
+        next.push(value[key]!);
+      }
+    }
+    current = next;
+  }
+  return current.flatMap((value) => (Array.isArray(value) ? [value, ...value] : [value]));
 };

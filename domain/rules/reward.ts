@@ -1,10 +1,22 @@
-import type { Minor } from '../money.ts';
+import { multiply, roundToScale, toDecimal } from '../decimal.ts';
+import type { JsonObject } from '../json.ts';
+import { minorDigits, type Minor } from '../money.ts';
+import { valueAt } from './document-path.ts';
 import type { Reward } from './rule.ts';
 
-/** What a matched rule grants, in minor units. */
-export const rewardAmount = (reward: Reward): Minor => {
+export type RewardOutcome = { readonly amount: Minor } | { readonly skip: string };
+
+/** What a matched rule grants for this document, in minor units, rounded to the currency's minor unit. */
+export const rewardFor = (reward: Reward, document: JsonObject, currency: string): RewardOutcome => {
   switch (reward.type) {
     case 'fixed':
-      return reward.amount;
+      return { amount: reward.amount };
+    case 'percentage': {
+      const base = valueAt(document, reward.of);
+      if (typeof base !== 'number' || !Number.isFinite(base)) return { skip: `no number at "${reward.of}" to take ${reward.rate * 100}% of` };
+      let amount = Number(roundToScale(multiply(toDecimal(base), toDecimal(reward.rate)), minorDigits(currency)));
+      if (reward.cap !== null) amount = Math.min(amount, reward.cap);
+      return amount > 0 ? { amount } : { skip: `the reward comes to ${amount} at "${reward.of}" = ${base}` };
+    }
   }
 };

@@ -27,20 +27,20 @@ const TITLES: Record<number, string> = {
   413: 'Content Too Large', 415: 'Unsupported Media Type', 500: 'Internal Server Error', 503: 'Service Unavailable',
 };
 
+export const problemBody = (problem: Problem) => ({
+  type: 'about:blank',
+  title: problem.title,
+  status: problem.status,
+  ...(problem.detail === undefined ? {} : { detail: problem.detail }),
+  ...(problem.errors === undefined ? {} : { errors: problem.errors }),
+});
+
 export const sendProblem = (res: Response, problem: Problem): void => {
-  res
-    .status(problem.status)
-    .type('application/problem+json')
-    .json({
-      type: 'about:blank',
-      title: problem.title,
-      status: problem.status,
-      ...(problem.detail === undefined ? {} : { detail: problem.detail }),
-      ...(problem.errors === undefined ? {} : { errors: problem.errors }),
-    });
+  res.status(problem.status).type('application/problem+json').json(problemBody(problem));
 };
 
-const toProblem = (error: unknown): Problem | undefined => {
+/** What a client should be told about an error; undefined for a fault of ours (a 500). */
+export const toProblem = (error: unknown): Problem | undefined => {
   if (error instanceof Problem) return error;
   if (error instanceof DomainError) {
     const status = DOMAIN_STATUS[error.kind];

@@ -2,7 +2,8 @@ import { Ajv, type ErrorObject, type Schema } from 'ajv';
 import addFormats from 'ajv-formats';
 import { badRequest, type FieldError } from './problem.ts';
 
-const ajv = new Ajv({ allErrors: true, strict: true });
+// discriminator: a oneOf keyed on `type` reports only the errors of the branch the body chose.
+const ajv = new Ajv({ allErrors: true, strict: true, discriminator: true });
 addFormats.default(ajv);
 
 const toFieldError = (error: ErrorObject): FieldError => {

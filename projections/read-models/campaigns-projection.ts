@@ -1,36 +1,55 @@
 import type { CampaignEvent } from '../../domain/campaign/campaign-events.ts';
 import { toMajor } from '../../domain/money.ts';
+import type { Reward } from '../../domain/rules/rule.ts';
 import { asDomainEvent } from '../../infrastructure/event-store/domain-event.ts';
 import type { Projection } from '../projection.ts';
 
-/** Campaigns with their rules: `rm_campaigns`, `rm_rules`. */
+/** Rewards as the HTTP contract shows them: money in major units. */
+const rewardView = (reward: Reward, currency: string) =>
+  reward.type === 'fixed'
+    ? { type: 'fixed', amount: toMajor(reward.amount, currency) }
+    : { type: 'percentage', rate: reward.rate, of: reward.of, ...(reward.cap === null ? {} : { cap: toMajor(reward.cap, currency) }) };
+
+const STATUS = { CampaignActivated: 'active', CampaignPaused: 'paused', CampaignEnded: 'ended' } as const;
+
+/** Campaigns with the rules in force: `rm_campaigns`, `rm_rules`. */
 export const campaignsProjection: Projection = {
   name: 'campaigns',
-  eventTypes: ['CampaignCreated', 'RuleAdded'],
+  eventTypes: ['CampaignCreated', 'CampaignActivated', 'CampaignPaused', 'CampaignEnded', 'RuleAdded', 'RuleRemoved'],
   async apply(trx, recorded) {
     const event = asDomainEvent<CampaignEvent>(recorded);
+    const revision = recorded.revision.toString();
     switch (event.type) {
       case 'CampaignCreated': {
         const { campaignId, name, description, currency, budget, startsAt, endsAt, status, createdAt } = event.data;
         await trx('rm_campaigns').insert({
           id: campaignId, name, description, currency, status,
           budget: budget === null ? null : toMajor(budget, currency),
-          starts_at: startsAt, ends_at: endsAt, created_at: createdAt,
-          revision: recorded.revision.toString(),
+          starts_at: startsAt, ends_at: endsAt, created_at: createdAt, revision,
         });
         return;
       }
+      case 'CampaignActivated':
+      case 'CampaignPaused':
+      case 'CampaignEnded':
+        await trx('rm_campaigns').where({ id: event.data.campaignId }).update({ status: STATUS[event.type], revision });
+        return;
       case 'RuleAdded': {
-        const { campaignId, ruleId, name, priority, conditions, beneficiary, reward, addedAt } = event.data;
+        const { campaignId, ruleId, name, priority, conditions, beneficiary, reward, limits, addedAt } = event.data;
         const campaign = await trx('rm_campaigns').where({ id: campaignId }).first<{ currency: string }>('currency');
         await trx('rm_rules').insert({
           id: ruleId, campaign_id: campaignId, name, priority, beneficiary, added_at: addedAt,
           conditions: JSON.stringify(conditions),
-          reward: JSON.stringify({ ...reward, amount: toMajor(reward.amount, campaign?.currency ?? 'EUR') }),
+          reward: JSON.stringify(rewardView(reward, campaign?.currency ?? 'EUR')),
+          limits: JSON.stringify(limits),
         });
-        await trx('rm_campaigns').where({ id: campaignId }).update({ revision: recorded.revision.toString() });
+        await trx('rm_campaigns').where({ id: campaignId }).update({ revision });
         return;
       }
+      case 'RuleRemoved':
+        await trx('rm_rules').where({ id: event.data.ruleId }).delete();
+        await trx('rm_campaigns').where({ id: event.data.campaignId }).update({ revision });
+        return;
     }
   },
 };

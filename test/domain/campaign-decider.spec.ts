@@ -13,6 +13,8 @@ const created: CampaignCreated = {
   },
 };
 
+const ended = { type: 'CampaignEnded' as const, data: { campaignId: 'c1', at: now, by: 'api' as const } };
+
 const addRule = (overrides: Partial<{ conditions: object; amount: number }> = {}) => ({
   type: 'AddRule' as const,
   data: {
@@ -53,7 +55,7 @@ describe('campaign decider', () => {
       type: 'RuleAdded',
       data: {
         campaignId: 'c1', ruleId: 'r1', name: 'merchant 1', priority: 10, conditions: { merchantId: 'MERCHANT_001' },
-        reward: { type: 'fixed', amount: 500 }, beneficiary: 'customerId', addedAt: now,
+        reward: { type: 'fixed', amount: 500 }, beneficiary: 'customerId', limits: { maxPerBeneficiary: null }, addedAt: now,
       },
     };
 
@@ -68,5 +70,41 @@ describe('campaign decider', () => {
       spec.given([created]).when(addRule({ conditions: { name: { $regex: '(' } } })).thenRefuses('invalid', '/conditions/name/$regex'));
 
     it('refuses a reward finer than a cent', () => spec.given([created]).when(addRule({ amount: 0.001 })).thenRefuses('invalid', '/reward/amount'));
+
+    it('adds a percentage reward with its cap in minor units, and limits', () =>
+      spec.given([created]).when({
+        type: 'AddRule',
+        data: { ...addRule().data, reward: { type: 'percentage', rate: 0.05, of: 'amount', cap: 20 }, limits: { maxPerBeneficiary: 3 } },
+      }).then([{ type: 'RuleAdded', data: { ...added.data, reward: { type: 'percentage', rate: 0.05, of: 'amount', cap: 2000 }, limits: { maxPerBeneficiary: 3 } } }]));
+
+    it('refuses a rule on an ended campaign', () => spec.given([created, ended]).when(addRule()).thenRefuses('conflict'));
+
+    it('removes a rule of the campaign', () =>
+      spec.given([created, added]).when({ type: 'RemoveRule', data: { ruleId: 'r1', now } })
+        .then([{ type: 'RuleRemoved', data: { campaignId: 'c1', ruleId: 'r1', removedAt: now } }]));
+
+    it('refuses to remove a rule it does not have, or twice', () => {
+      spec.given([created]).when({ type: 'RemoveRule', data: { ruleId: 'r1', now } }).thenRefuses('not_found');
+      spec.given([created, added, { type: 'RuleRemoved', data: { campaignId: 'c1', ruleId: 'r1', removedAt: now } }])
+        .when({ type: 'RemoveRule', data: { ruleId: 'r1', now } }).thenRefuses('not_found');
+    });
+  });
+
+  describe('lifecycle: scheduled → active ⇄ paused → ended', () => {
+    const scheduled: CampaignCreated = { ...created, data: { ...created.data, status: 'scheduled', startsAt: '2026-04-01T00:00:00.000Z' } };
+    const transition = (type: 'ActivateCampaign' | 'PauseCampaign' | 'EndCampaign') => ({ type, data: { now, by: 'api' as const } });
+    const activated = { type: 'CampaignActivated' as const, data: { campaignId: 'c1', at: now, by: 'api' as const } };
+    const paused = { type: 'CampaignPaused' as const, data: { campaignId: 'c1', at: now, by: 'api' as const } };
+
+    it('activates a scheduled campaign', () => spec.given([scheduled]).when(transition('ActivateCampaign')).then([activated]));
+    it('pauses an active campaign', () => spec.given([created]).when(transition('PauseCampaign')).then([paused]));
+    it('resumes a paused campaign', () => spec.given([created, paused]).when(transition('ActivateCampaign')).then([activated]));
+    it('ends a paused campaign', () => spec.given([created, paused]).when(transition('EndCampaign')).then([{ ...ended }]));
+    it('refuses to pause a scheduled campaign', () => spec.given([scheduled]).when(transition('PauseCampaign')).thenRefuses('conflict'));
+    it('refuses to activate an active campaign', () => spec.given([created]).when(transition('ActivateCampaign')).thenRefuses('conflict'));
+    it('keeps an ended campaign ended', () => {
+      for (const type of ['ActivateCampaign', 'PauseCampaign', 'EndCampaign'] as const) spec.given([created, ended]).when(transition(type)).thenRefuses('conflict');
+    });
+    it('cannot change a campaign that does not exist', () => spec.given([]).when(transition('PauseCampaign')).thenRefuses('not_found'));
   });
 });

@@ -1,16 +1,33 @@
 import { expect } from 'chai';
 import type { CampaignEvent } from '../../domain/campaign/campaign-events.ts';
 import { createRuleBook } from '../../domain/rules/rule-book.ts';
+import type { Reward } from '../../domain/rules/rule.ts';
 
 const at = '2026-03-01T10:00:00.000Z';
 const campaign = (campaignId: string, status: 'active' | 'scheduled' = 'active'): CampaignEvent => ({
   type: 'CampaignCreated',
   data: { campaignId, name: campaignId, description: null, currency: 'EUR', budget: null, startsAt: null, endsAt: null, status, createdAt: at },
 });
-const rule = (campaignId: string, ruleId: string, priority: number, conditions: Record<string, unknown>, amount = 500, beneficiary = 'customerId'): CampaignEvent => ({
+const rule = (
+  campaignId: string, ruleId: string, priority: number, conditions: Record<string, unknown>, amount = 500, beneficiary = 'customerId',
+  extra: { reward?: Reward; maxPerBeneficiary?: number } = {},
+): CampaignEvent => ({
   type: 'RuleAdded',
-  data: { campaignId, ruleId, name: ruleId, priority, conditions: conditions as never, reward: { type: 'fixed', amount }, beneficiary, addedAt: at },
+  data: {
+    campaignId, ruleId, name: ruleId, priority, conditions: conditions as never, reward: extra.reward ?? { type: 'fixed', amount }, beneficiary,
+    limits: { maxPerBeneficiary: extra.maxPerBeneficiary ?? null }, addedAt: at,
+  },
 });
+const withBudget = (campaignId: string, budget: number): CampaignEvent => ({
+  type: 'CampaignCreated',
+  data: { campaignId, name: campaignId, description: null, currency: 'EUR', budget, startsAt: null, endsAt: null, status: 'active', createdAt: at },
+});
+/** Decides and records, as the rule engine does for each tracked event in turn. */
+const decideAndRecord = (book: ReturnType<typeof createRuleBook>, document: Record<string, unknown>) => {
+  const decision = book.decide(document as never, earningIdFor);
+  book.record(decision);
+  return decision;
+};
 const earningIdFor = (campaignId: string) => `earning-for-${campaignId}`;
 
 describe('rule book', () => {
@@ -63,5 +80,53 @@ describe('rule book', () => {
     expect(book.decide({ customerId: 'C-1' }, earningIdFor).matches).to.have.length(0);
     book.apply(rule('c1', 'a', 0, {}));
     expect(book.decide({ customerId: 'C-1' }, earningIdFor).matches).to.have.length(1);
+  });
+
+  it('grants a percentage of a document field, rounded half up to the cent, within its cap', () => {
+    const book = createRuleBook();
+    [campaign('c1'), rule('c1', 'pct', 0, {}, 0, 'customerId', { reward: { type: 'percentage', rate: 0.05, of: 'amount', cap: 2000 } })].forEach(book.apply);
+    expect(book.decide({ customerId: 'C-1', amount: 150 }, earningIdFor).matches[0]?.amount).to.equal(750);
+    expect(book.decide({ customerId: 'C-1', amount: 10.1 }, earningIdFor).matches[0]?.amount).to.equal(51); // 0.505 → 0.51
+    expect(book.decide({ customerId: 'C-1', amount: 1000 }, earningIdFor).matches[0]?.amount).to.equal(2000);
+    expect(book.decide({ customerId: 'C-1' }, earningIdFor).reasons[0]?.reason).to.match(/no number at "amount"/);
+  });
+
+  it('grants what is left of the budget, then skips with "budget exhausted"', () => {
+    const book = createRuleBook();
+    [withBudget('c1', 1200), rule('c1', 'a', 0, {}, 500)].forEach(book.apply);
+    expect(decideAndRecord(book, { customerId: 'C-1' }).matches[0]?.amount).to.equal(500);
+    expect(decideAndRecord(book, { customerId: 'C-2' }).matches[0]?.amount).to.equal(500);
+    expect(decideAndRecord(book, { customerId: 'C-3' }).matches[0]?.amount).to.equal(200);
+    expect(decideAndRecord(book, { customerId: 'C-4' })).to.deep.equal({ matches: [], reasons: [{ campaignId: 'c1', reason: 'budget exhausted' }] });
+  });
+
+  it('stops granting a beneficiary at the limit and falls through to the next rule', () => {
+    const book = createRuleBook();
+    [campaign('c1'), rule('c1', 'welcome', 9, {}, 1000, 'customerId', { maxPerBeneficiary: 1 }), rule('c1', 'regular', 1, { amount: { $gte: 100 } }, 100)].forEach(book.apply);
+    expect(decideAndRecord(book, { customerId: 'C-1', amount: 50 }).matches[0]?.ruleId).to.equal('welcome');
+    expect(decideAndRecord(book, { customerId: 'C-1', amount: 150 }).matches[0]?.ruleId).to.equal('regular');
+    const third = decideAndRecord(book, { customerId: 'C-1', amount: 50 });
+    expect(third.matches).to.deep.equal([]);
+    expect(third.reasons[0]?.reason).to.match(/C-1 reached its limit of 1/);
+    expect(decideAndRecord(book, { customerId: 'C-2', amount: 50 }).matches[0]?.ruleId).to.equal('welcome');
+  });
+
+  it('forgets a removed rule and ignores paused and ended campaigns', () => {
+    const book = createRuleBook();
+    [campaign('c1'), rule('c1', 'a', 0, {}), campaign('c2'), rule('c2', 'b', 0, {})].forEach(book.apply);
+    book.apply({ type: 'RuleRemoved', data: { campaignId: 'c1', ruleId: 'a', removedAt: at } });
+    book.apply({ type: 'CampaignPaused', data: { campaignId: 'c2', at, by: 'api' } });
+    expect(book.decide({ customerId: 'C-1' }, earningIdFor)).to.deep.equal({ matches: [], reasons: [{ campaignId: 'c1', reason: 'no rule matched' }] });
+    book.apply({ type: 'CampaignActivated', data: { campaignId: 'c2', at, by: 'api' } });
+    expect(book.decide({ customerId: 'C-1' }, earningIdFor).matches.map((m) => m.ruleId)).to.deep.equal(['b']);
+  });
+
+  it('explains which condition fails first', () => {
+    const book = createRuleBook();
+    [campaign('c1'), rule('c1', 'a', 0, { merchantId: 'M1', amount: { $gte: 100 } }), rule('c1', 'b', 0, { merchantId: 'M2' })].forEach(book.apply);
+    expect(book.explain({ merchantId: 'M1', amount: 50 })).to.deep.equal([
+      { campaignId: 'c1', ruleId: 'a', matched: false, failedPath: '/conditions/amount' },
+      { campaignId: 'c1', ruleId: 'b', matched: false, failedPath: '/conditions/merchantId' },
+    ]);
   });
 });

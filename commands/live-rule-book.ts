@@ -1,0 +1,42 @@
+import { CAMPAIGN_EVENT_TYPES, type CampaignEvent } from '../domain/campaign/campaign-events.ts';
+import { createRuleBook, type RuleBook } from '../domain/rules/rule-book.ts';
+import { asDomainEvent } from '../infrastructure/event-store/domain-event.ts';
+import type { EventStore } from '../infrastructure/event-store/event-store.ts';
+import type { Logger } from '../infrastructure/logger.ts';
+import { sleep } from '../infrastructure/sleep.ts';
+
+/**
+ * A rule book kept up to date from the log, for questions the command API
+ * answers without writing (POST /events/simulate). Budgets and limits are not
+ * followed here: only rules and statuses.
+ */
+export interface LiveRuleBook {
+  readonly book: RuleBook;
+  /** Resolves once the book has seen the log up to `position` (or after `timeoutMs`). */
+  caughtUpTo(position: string, timeoutMs: number): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+export const followRuleBook = (store: EventStore, logger: Logger): LiveRuleBook => {
+  const book = createRuleBook();
+  let seen = '';
+  const subscription = store.subscribeToAll({ filter: { eventTypes: CAMPAIGN_EVENT_TYPES } });
+  const running = (async () => {
+    for await (const recorded of subscription) {
+      book.apply(asDomainEvent<CampaignEvent>(recorded));
+      seen = recorded.position;
+    }
+  })().catch((error: unknown) => logger.error({ err: error }, 'the live rule book stopped following the log'));
+  return {
+    book,
+    async caughtUpTo(position, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      while (seen < position && Date.now() < deadline) await sleep(5);
+      return seen >= position;
+    },
+    async stop() {
+      await subscription.close();
+      await running;
+    },
+  };
+};
