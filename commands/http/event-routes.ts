@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { JsonObject } from '../../domain/json.ts';
+import { toMajor } from '../../domain/money.ts';
 import { Problem, problemBody, toProblem } from '../../infrastructure/http/problem.ts';
 import { bodyValidator } from '../../infrastructure/http/validate-body.ts';
 import type { CommandContext } from './command-context.ts';
@@ -50,7 +51,7 @@ export const eventRoutes = ({ store, clock, newId, actor, ruleBook, logger }: Co
     const { id: _id, ...document } = body;
     const decision = ruleBook.book.decide(document as JsonObject, () => 'simulated');
     res.json({
-      wouldMatch: decision.matches.map(({ earningId: _earningId, ...match }) => match),
+      wouldMatch: decision.matches.map(({ earningId: _earningId, amount, ...match }) => ({ ...match, amount: toMajor(amount, match.currency) })),
       ...(decision.matches.length === 0 ? { skipReasons: decision.reasons } : {}),
       rules: ruleBook.book.explain(document as JsonObject),
     });

@@ -24,5 +24,7 @@ export const httpClient = (baseUrl: string, credentials: string | null = 'admin:
     get: <T = any>(path: string) => call<T>('GET', path),
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read answers loosely
     post: <T = any>(path: string, body?: unknown, headers?: Record<string, string>) => call<T>('POST', path, body, headers),
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read answers loosely
+    delete: <T = any>(path: string, headers?: Record<string, string>) => call<T>('DELETE', path, undefined, headers),
   };
 };

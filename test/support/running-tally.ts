@@ -3,10 +3,17 @@ import { loadConfig } from '../../infrastructure/config.ts';
 import { httpClient } from './http-client.ts';
 import { silentLogger } from './silent-logger.ts';
 
+export interface RunOptions {
+  readonly roles?: readonly Role[];
+  readonly env?: Record<string, string>;
+  /** A clock the test moves; the campaign schedule then runs only when the test calls `tally.schedule.tick()`. */
+  readonly clock?: () => Date;
+}
+
 /** Tally in this process, on free ports, against the given database. */
-export const runTally = async (databaseUrl: string, roles?: readonly Role[], env: Record<string, string> = {}) => {
+export const runTally = async (databaseUrl: string, { roles, env = {}, clock }: RunOptions = {}) => {
   const config = loadConfig({ DATABASE_URL: databaseUrl, COMMAND_PORT: '0', QUERY_PORT: '0', API_USERNAME: 'admin', API_PASSWORD: 'admin', ...env });
-  const tally: RunningTally = await startTally({ config, logger: silentLogger, roles });
+  const tally: RunningTally = await startTally({ config, logger: silentLogger, roles, ...(clock ? { clock, scheduleCron: null } : {}) });
   return {
     tally,
     commands: httpClient(`http://127.0.0.1:${tally.commandPort}`),

@@ -58,6 +58,18 @@ const toRecorded = (resolved: ResolvedEvent | AllStreamResolvedEvent): RecordedE
   };
 };
 
+const PAGE_SIZE = 1000;
+
+/**
+ * Reads a whole (bounded) read call before anything is handed on: leaving a
+ * finished gRPC read half-consumed keeps it open and makes dispose() hang.
+ */
+const readToEnd = async <T>(read: AsyncIterable<T>): Promise<T[]> => {
+  const items: T[] = [];
+  for await (const item of read) items.push(item);
+  return items;
+};
+
 const escapeRegex = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
@@ -103,30 +115,45 @@ export const createEsdbEventStore = ({ connectionString, maxResubscribeDelayMs =
 
     async *readStream(streamId, { fromRevision, maxCount, direction = 'forwards' } = {}) {
       const backwards = direction === 'backwards';
-      try {
-        for await (const resolved of client.readStream(streamId, {
-          direction: backwards ? BACKWARDS : FORWARDS,
-          fromRevision: fromRevision ?? (backwards ? END : START),
-          ...(maxCount === undefined ? {} : { maxCount }),
-        })) {
+      let remaining = maxCount ?? Number.POSITIVE_INFINITY;
+      let from: bigint | typeof START | typeof END = fromRevision ?? (backwards ? END : START);
+      while (remaining > 0) {
+        const size = Math.min(PAGE_SIZE, remaining);
+        let page: ResolvedEvent[];
+        try {
+          page = await readToEnd(client.readStream(streamId, { direction: backwards ? BACKWARDS : FORWARDS, fromRevision: from, maxCount: size }));
+        } catch (error) {
+          if (error instanceof StreamNotFoundError) return;
+          throw error;
+        }
+        for (const resolved of page) {
           const recorded = toRecorded(resolved);
           if (recorded) yield recorded;
         }
-      } catch (error) {
-        if (error instanceof StreamNotFoundError) return;
-        throw error;
+        const last = page.at(-1)?.event?.revision;
+        if (page.length < size || last === undefined || (backwards && last === 0n)) return;
+        remaining -= page.length;
+        from = backwards ? last - 1n : last + 1n;
       }
     },
 
     async *readAll({ fromPosition, maxCount } = {}) {
       let remaining = maxCount ?? Number.POSITIVE_INFINITY;
-      if (remaining <= 0) return;
-      // EventStoreDB reads $all from a position inclusively; the port reads after it.
-      for await (const resolved of client.readAll({ fromPosition: fromPosition ? decodeEsdbPosition(fromPosition) : START, direction: FORWARDS })) {
-        const recorded = toRecorded(resolved);
-        if (!recorded || (fromPosition !== undefined && recorded.position <= fromPosition)) continue;
-        yield recorded;
-        if (--remaining <= 0) return;
+      let after = fromPosition;
+      while (remaining > 0) {
+        // EventStoreDB reads $all from a position inclusively; the port reads after it, hence one more.
+        const size = Math.min(PAGE_SIZE, remaining) + (after === undefined ? 0 : 1);
+        const page = await readToEnd(client.readAll({ fromPosition: after === undefined ? START : decodeEsdbPosition(after), direction: FORWARDS, maxCount: size }));
+        for (const resolved of page) {
+          const recorded = toRecorded(resolved);
+          if (!recorded || (after !== undefined && recorded.position <= after) || remaining <= 0) continue;
+          remaining--;
+          yield recorded;
+        }
+        const last = page.at(-1);
+        const commit = last?.event?.position?.commit ?? last?.commitPosition;
+        if (page.length < size || commit === undefined) return;
+        after = encodeEsdbPosition({ commit });
       }
     },
 
