@@ -66,6 +66,13 @@ for (const kind of EVENT_STORE_KINDS) {
       expect(skipped.body).to.include({ status: 'skipped', matchedRuleId: null });
       expect(skipped.body.skipReasons).to.deep.equal([{ campaignId: campaign.body.id, reason: 'no rule matched' }]);
 
+      // The audit trail: positions and revisions are strings in JSON.
+      const stream = await app.queries.get(`/streams/tracked-event-${registered.body.id}`);
+      expect(stream.body.events.map((e: { type: string }) => e.type)).to.deep.equal(['EventRegistered', 'RuleMatched']);
+      expect(stream.body.events.map((e: { revision: string }) => e.revision)).to.deep.equal(['0', '1']);
+      expect(stream.body.events[0].position).to.be.a('string').and.equal(registered.body.position);
+      expect(stream.body.events[1].metadata).to.include({ actor: 'rule-engine', causationId: stream.body.events[0].id });
+
       const view = await app.queries.get(`/campaigns/${campaign.body.id}`);
       expect(view.body).to.include({ name: 'Spring Sale 2024', status: 'active', currency: 'EUR' });
       expect(view.body.rules).to.have.length(1);

@@ -171,6 +171,17 @@ export const eventStoreContract = (adapterName: string, create: () => Promise<Ev
         expect(new Set(positions).size).to.equal(positions.length);
       });
 
+      it('reads many streams back, each in its own order', async () => {
+        const s = streams();
+        const start = await store.appendToStream(s.name('start'), [event()], { expectedRevision: 'no_stream' });
+        await Promise.all(Array.from({ length: 200 }, (_, n) => store.appendToStream(s.name(n), [event('Numbered', { n, i: 0 }), event('Numbered', { n, i: 1 })], { expectedRevision: 'no_stream' })));
+        const read = (await collect(store.readAll({ fromPosition: start.position }))).filter((e) => e.streamId.startsWith(`${s.prefix}-`));
+        expect(read).to.have.length(400);
+        for (let n = 0; n < 200; n++) {
+          expect(read.filter((e) => e.streamId === s.name(n)).map((e) => [e.data.i, e.revision])).to.deep.equal([[0, 0n], [1, 1n]]);
+        }
+      });
+
       it('honours maxCount', async () => {
         const s = streams();
         const start = await store.appendToStream(s.name('start'), [event()], { expectedRevision: 'no_stream' });
