@@ -60,8 +60,11 @@ const validateOperator = (op: string, operand: JsonValue, at: string): Condition
       return isObject(operand) ? validateOperatorObject(operand, at) : [{ pointer: at, message: '$not needs an operator object' }];
     case '$elemMatch':
       return isObject(operand) ? validateConditions(operand, at) : [{ pointer: at, message: '$elemMatch needs an object' }];
-    case '$in': case '$nin': case '$all':
+    case '$in': case '$nin':
       return Array.isArray(operand) ? [] : [{ pointer: at, message: `${op} needs an array` }];
+    case '$all':
+      // MongoDB matches nothing with an empty $all; sift would match everything: refuse it.
+      return Array.isArray(operand) && operand.length > 0 ? [] : [{ pointer: at, message: '$all needs a non-empty array' }];
     case '$exists':
       return typeof operand === 'boolean' ? [] : [{ pointer: at, message: '$exists needs true or false' }];
     case '$size':
@@ -86,8 +89,30 @@ const validateOperator = (op: string, operand: JsonValue, at: string): Condition
 const validateOperatorObject = (operand: JsonObject, at: string): ConditionProblem[] =>
   Object.entries(operand).flatMap(([op, value]) => validateOperator(op, value, `${at}/${escapePointer(op)}`));
 
+/** What sift runs: the whitelist, plus `$type`, which only `withMongoElemMatch` writes. */
+const SIFT_OPERATIONS = { ...OPERATIONS, $type: sift.$type };
+
+/**
+ * In MongoDB a document query inside `$elemMatch` (`{d: null}`) only looks at
+ * elements that are documents; sift would also try scalars, where a missing
+ * `d` counts as null. The rewrite adds the "is a document" test.
+ */
+const withMongoElemMatch = (value: JsonValue): unknown => {
+  if (Array.isArray(value)) return value.map(withMongoElemMatch);
+  if (!isObject(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, operand]) => {
+      const rewritten = withMongoElemMatch(operand);
+      if (key === '$elemMatch' && isObject(operand) && Object.keys(operand).some((k) => !k.startsWith('$'))) {
+        return [key, { $and: [{ $type: Object }, rewritten] }];
+      }
+      return [key, rewritten];
+    }),
+  );
+};
+
 /** Compile once per rule; call `validateConditions` first. */
 export const compileConditions = (conditions: Conditions): Matcher => {
-  const test = sift.createQueryTester(conditions, { operations: OPERATIONS });
+  const test = sift.createQueryTester(withMongoElemMatch(conditions) as Conditions, { operations: SIFT_OPERATIONS });
   return (document) => test(document);
 };

@@ -27,6 +27,9 @@ export const valuesAt = (document: JsonValue, path: string): JsonValue[] => {
         }
       } else if (typeof value === 'object' && value !== null && value[key] !== undefined) {
         next.push(value[key]!);
+      } else if (typeof value === 'string' && /^\d+$/.test(key) && Number(key) < value.length) {
+        // sift reads a numeric segment into a string as its character: the index must see what the matcher sees.
+        next.push(value[Number(key)]!);
       }
     }
     current = next;
