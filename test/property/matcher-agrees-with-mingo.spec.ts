@@ -30,7 +30,7 @@ const operatorExpression = (literal: fc.Arbitrary<JsonValue>, arrayOperators: bo
     fc.array(literal, { maxLength: 3 }).map(($in) => ({ $in })),
     fc.array(literal, { maxLength: 3 }).map(($nin) => ({ $nin })),
     fc.boolean().map(($exists) => ({ $exists })),
-    fc.tuple(fc.constantFrom('^a', 'b$', 'a|c', '^B', 'A'), fc.constantFrom(undefined, 'i')).map(([$regex, $options]) => ($options ? { $regex, $options } : { $regex })),
+    fc.tuple(fc.constantFrom('^a', 'b$', 'a|c', '^B', 'A'), fc.constantFrom(undefined, 'i')).map(([$regex, $options]): JsonValue => ($options ? { $regex, $options } : { $regex })),
     fc.tuple(fc.constantFrom('$gt', '$lt', '$eq'), comparable).map(([op, operand]) => ({ $not: { [op]: operand } })),
     ...(arrayOperators
       ? [
