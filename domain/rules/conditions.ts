@@ -1,6 +1,7 @@
 // sift is CommonJS: under Node's ESM its whole module.exports is the default import.
 import sift from 'sift';
 import type { JsonObject, JsonValue } from '../json.ts';
+import { compileFlatConditions } from './flat-conditions.ts';
 
 /** A MongoDB-style query over a tracked event's document (DESIGN §5). */
 export type Conditions = JsonObject;
@@ -111,8 +112,19 @@ const withMongoElemMatch = (value: JsonValue): unknown => {
   );
 };
 
-/** Compile once per rule; call `validateConditions` first. */
+/**
+ * Compile once per rule; call `validateConditions` first. sift decides; flat
+ * conditions over scalar fields take a fast path that gives the same answers.
+ */
 export const compileConditions = (conditions: Conditions): Matcher => {
+  const test = sift.createQueryTester(withMongoElemMatch(conditions) as Conditions, { operations: SIFT_OPERATIONS });
+  const flat = compileFlatConditions(conditions);
+  if (!flat) return (document) => test(document);
+  return (document) => flat(document) ?? test(document);
+};
+
+/** sift alone, without the fast path: what the property tests hold the fast path to. */
+export const compileWithSift = (conditions: Conditions): Matcher => {
   const test = sift.createQueryTester(withMongoElemMatch(conditions) as Conditions, { operations: SIFT_OPERATIONS });
   return (document) => test(document);
 };

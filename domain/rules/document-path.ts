@@ -1,9 +1,12 @@
 import type { JsonObject, JsonValue } from '../json.ts';
 
 /** The value at a dot-notation path (`data.channel`), or undefined. Array elements by index only. */
-export const valueAt = (document: JsonObject, path: string): JsonValue | undefined => {
+export const valueAt = (document: JsonObject, path: string): JsonValue | undefined => valueAtKeys(document, path.split('.'));
+
+/** valueAt for a path already split: hot paths split once, at compile time. */
+export const valueAtKeys = (document: JsonObject, keys: readonly string[]): JsonValue | undefined => {
   let current: JsonValue | undefined = document;
-  for (const key of path.split('.')) {
+  for (const key of keys) {
     if (typeof current !== 'object' || current === null) return undefined;
     current = Array.isArray(current) ? current[Number(key)] : current[key];
   }
@@ -15,9 +18,15 @@ export const valueAt = (document: JsonObject, path: string): JsonValue | undefin
  * walked element by element, and an array at the end counts as itself and as
  * each of its elements (`{tags: "a"}` matches `{tags: ["a", "b"]}`).
  */
-export const valuesAt = (document: JsonValue, path: string): JsonValue[] => {
+export const valuesAt = (document: JsonValue, keys: readonly string[]): JsonValue[] => {
+  // The common case, a field of the document itself, without the general walk.
+  if (keys.length === 1 && typeof document === 'object' && document !== null && !Array.isArray(document)) {
+    const value = document[keys[0]!];
+    if (value === undefined) return [];
+    if (!Array.isArray(value)) return [value];
+  }
   let current: JsonValue[] = [document];
-  for (const key of path.split('.')) {
+  for (const key of keys) {
     const next: JsonValue[] = [];
     for (const value of current) {
       if (Array.isArray(value)) {

@@ -13,65 +13,114 @@ export interface IndexKey {
 }
 
 /**
- * A top-level condition that pins a path to one value (`{merchantId: "M1"}`,
+ * Every top-level condition that pins a path to one value (`{merchantId: "M1"}`,
  * `{$eq: …}`) or a few (`{$in: [...]}`): a document can only match the rule if
  * it holds one of them there. Null and missing-field equality are not indexed.
  */
-export const indexKeyOf = (conditions: JsonObject): IndexKey | null => {
-  let best: IndexKey | null = null;
+export const indexKeysOf = (conditions: JsonObject): IndexKey[] => {
+  const keys: IndexKey[] = [];
   for (const [path, condition] of Object.entries(conditions)) {
     if (path.startsWith('$')) continue;
-    let values: Literal[] | null = null;
-    if (isLiteral(condition)) values = [condition];
+    if (isLiteral(condition)) keys.push({ path, values: [condition] });
     else if (typeof condition === 'object' && condition !== null && !Array.isArray(condition)) {
       const operators = Object.keys(condition);
-      if (operators.length === 1 && isLiteral(condition.$eq)) values = [condition.$eq];
+      if (operators.length !== 1) continue;
+      if (isLiteral(condition.$eq)) keys.push({ path, values: [condition.$eq] });
       const list = condition.$in;
-      if (operators.length === 1 && Array.isArray(list) && list.length > 0 && list.every(isLiteral)) values = list;
+      if (Array.isArray(list) && list.length > 0 && list.every(isLiteral)) keys.push({ path, values: list });
     }
-    // A single value narrows best; among lists, the shortest.
-    if (values && (!best || values.length < best.values.length)) best = { path, values };
   }
-  return best;
+  return keys;
 };
 
-/** Rules filed under the values their index key pins; the rest are always candidates. */
+/** Rules filed under the values of one of their index keys; the rest are always candidates. */
 export interface EqualityIndex<T> {
-  add(item: T, key: IndexKey | null): void;
-  remove(item: T, key: IndexKey | null): void;
-  /** Every item that might match the document: a superset of the ones that do. */
-  candidates(document: JsonObject): Set<T>;
+  add(item: T, keys: readonly IndexKey[]): void;
+  remove(item: T): void;
+  /** Every item that might match the document (a superset of the ones that do), in `order`. Do not change the array. */
+  candidates(document: JsonObject): readonly T[];
 }
 
-export const createEqualityIndex = <T>(): EqualityIndex<T> => {
-  const byPath = new Map<string, Map<string, Set<T>>>();
-  const unindexed = new Set<T>();
-  return {
-    add(item, key) {
-      if (!key) return void unindexed.add(item);
-      let byValue = byPath.get(key.path);
-      if (!byValue) byPath.set(key.path, (byValue = new Map()));
-      for (const value of key.values) {
-        let items = byValue.get(keyOf(value));
-        if (!items) byValue.set(keyOf(value), (items = new Set()));
-        items.add(item);
+/** Two lists each in order, as one list in order. */
+const merge = <T>(a: readonly T[], b: readonly T[], order: (x: T, y: T) => number): T[] => {
+  const merged: T[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) merged.push(order(a[i]!, b[j]!) <= 0 ? a[i++]! : b[j++]!);
+  while (i < a.length) merged.push(a[i++]!);
+  while (j < b.length) merged.push(b[j++]!);
+  return merged;
+};
+
+/**
+ * Each item is filed under the key that shares its bucket with the fewest
+ * others (`merchantId: "M7"` rather than `type: "purchase"`, which every rule
+ * has). Choosing needs the whole population, so the buckets are rebuilt lazily
+ * after rules change; rules change rarely, documents arrive all the time.
+ */
+export const createEqualityIndex = <T>(order: (a: T, b: T) => number): EqualityIndex<T> => {
+  const items = new Map<T, readonly IndexKey[]>();
+  let byPath = new Map<string, { keys: string[]; byValue: Map<string, T[]> }>();
+  let unindexed: T[] = [];
+  let dirty = false;
+
+  const rebuild = (): void => {
+    const population = new Map<string, number>();
+    const bucketOf = (path: string, value: Literal) => `${path}\u0000${keyOf(value)}`;
+    for (const keys of items.values()) {
+      for (const { path, values } of keys) for (const value of values) population.set(bucketOf(path, value), (population.get(bucketOf(path, value)) ?? 0) + 1);
+    }
+    byPath = new Map();
+    unindexed = [];
+    for (const [item, keys] of items) {
+      let best: IndexKey | undefined;
+      let bestCost = Number.POSITIVE_INFINITY;
+      for (const key of keys) {
+        const cost = key.values.reduce<number>((sum, value) => sum + population.get(bucketOf(key.path, value))!, 0);
+        if (cost < bestCost) [best, bestCost] = [key, cost];
       }
+      if (!best) {
+        unindexed.push(item);
+        continue;
+      }
+      let entry = byPath.get(best.path);
+      if (!entry) byPath.set(best.path, (entry = { keys: best.path.split('.'), byValue: new Map() }));
+      const { byValue } = entry;
+      for (const value of new Set(best.values)) {
+        const bucket = byValue.get(keyOf(value));
+        if (bucket) bucket.push(item);
+        else byValue.set(keyOf(value), [item]);
+      }
+    }
+    // Kept in order, so that a document finding one bucket needs a merge, not a sort.
+    unindexed.sort(order);
+    for (const { byValue } of byPath.values()) for (const bucket of byValue.values()) bucket.sort(order);
+    dirty = false;
+  };
+
+  return {
+    add(item, keys) {
+      items.set(item, keys);
+      dirty = true;
     },
-    remove(item, key) {
-      if (!key) return void unindexed.delete(item);
-      const byValue = byPath.get(key.path);
-      for (const value of key.values) byValue?.get(keyOf(value))?.delete(item);
+    remove(item) {
+      items.delete(item);
+      dirty = true;
     },
     candidates(document) {
-      const found = new Set(unindexed);
-      for (const [path, byValue] of byPath) {
-        for (const value of valuesAt(document, path)) {
+      if (dirty) rebuild();
+      const found: (readonly T[])[] = [];
+      for (const { keys, byValue } of byPath.values()) {
+        for (const value of valuesAt(document, keys)) {
           if (!isLiteral(value)) continue;
-          const items = byValue.get(keyOf(value));
-          if (items) for (const item of items) found.add(item);
+          const bucket = byValue.get(keyOf(value));
+          if (bucket) found.push(bucket);
         }
       }
-      return found;
+      if (found.length === 0) return unindexed;
+      if (found.length === 1) return merge(unindexed, found[0]!, order);
+      // Several buckets (several indexed paths, or an array of values) may share items.
+      return [...new Set([...unindexed, ...found.flat()])].sort(order);
     },
   };
 };

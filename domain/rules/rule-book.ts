@@ -3,8 +3,8 @@ import type { JsonObject } from '../json.ts';
 import type { Minor } from '../money.ts';
 import type { Match, SkipReason } from '../tracked-event/tracked-event-events.ts';
 import { compileConditions, type Matcher } from './conditions.ts';
-import { valueAt } from './document-path.ts';
-import { createEqualityIndex, indexKeyOf, type IndexKey } from './equality-index.ts';
+import { valueAtKeys } from './document-path.ts';
+import { createEqualityIndex, indexKeysOf } from './equality-index.ts';
 import { rewardFor } from './reward.ts';
 import type { Rule } from './rule.ts';
 
@@ -12,7 +12,7 @@ interface CompiledRule extends Rule {
   readonly campaign: CampaignInForce;
   /** Compiled once, when the rule is added. */
   readonly matches: Matcher;
-  readonly indexKey: IndexKey | null;
+  readonly beneficiaryKeys: readonly string[];
   /** Order of addition: breaks priority ties, so the older rule wins. */
   readonly sequence: number;
   /** Global trial order: campaign by campaign, then by priority. */
@@ -62,7 +62,7 @@ const RANKS_PER_CAMPAIGN = 1_000_000;
 
 export const createRuleBook = (): RuleBook => {
   const campaigns = new Map<string, CampaignInForce>();
-  const index = createEqualityIndex<CompiledRule>();
+  const index = createEqualityIndex<CompiledRule>((a, b) => a.rank - b.rank);
   let sequence = 0;
 
   const rerank = (campaign: CampaignInForce): void => {
@@ -73,7 +73,7 @@ export const createRuleBook = (): RuleBook => {
   /** Whether this rule can grant to this document now, and how much; or why not. */
   const grant = (rule: CompiledRule, document: JsonObject): { beneficiaryId: string; amount: Minor } | { reason: string; final?: boolean } => {
     const { campaign } = rule;
-    const beneficiary = valueAt(document, rule.beneficiary);
+    const beneficiary = valueAtKeys(document, rule.beneficiaryKeys);
     if (typeof beneficiary !== 'string' && typeof beneficiary !== 'number') {
       return { reason: `rule ${rule.ruleId} matched but the document has no beneficiary at "${rule.beneficiary}"` };
     }
@@ -111,11 +111,11 @@ export const createRuleBook = (): RuleBook => {
           const { ruleId, name, priority, conditions, reward, beneficiary, limits } = event.data;
           const rule: CompiledRule = {
             ruleId, name, priority, conditions, reward, beneficiary, limits, campaign,
-            matches: compileConditions(conditions), indexKey: indexKeyOf(conditions), sequence: sequence++, rank: 0,
+            matches: compileConditions(conditions), beneficiaryKeys: beneficiary.split('.'), sequence: sequence++, rank: 0,
           };
           campaign.rules.push(rule);
           rerank(campaign);
-          index.add(rule, rule.indexKey);
+          index.add(rule, indexKeysOf(conditions));
           return;
         }
         case 'RuleRemoved': {
@@ -124,19 +124,18 @@ export const createRuleBook = (): RuleBook => {
           if (!campaign || !rule) return;
           campaign.rules = campaign.rules.filter((candidate) => candidate !== rule);
           rerank(campaign);
-          index.remove(rule, rule.indexKey);
+          index.remove(rule);
           return;
         }
       }
     },
 
     decide(document, earningIdFor) {
-      const candidates = [...index.candidates(document)].filter((rule) => rule.campaign.status === 'active').sort((a, b) => a.rank - b.rank);
       const matches: Match[] = [];
       const reasonsByCampaign = new Map<string, string>();
       let done: CampaignInForce | undefined;
-      for (const rule of candidates) {
-        if (rule.campaign === done || !rule.matches(document)) continue;
+      for (const rule of index.candidates(document)) {
+        if (rule.campaign === done || rule.campaign.status !== 'active' || !rule.matches(document)) continue;
         const outcome = grant(rule, document);
         if ('amount' in outcome) {
           done = rule.campaign;

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { Query } from 'mingo';
 import type { JsonObject, JsonValue } from '../../domain/json.ts';
-import { compileConditions, validateConditions } from '../../domain/rules/conditions.ts';
+import { compileConditions, compileWithSift, validateConditions } from '../../domain/rules/conditions.ts';
 import { createRuleBook } from '../../domain/rules/rule-book.ts';
 
 /**
@@ -75,6 +75,15 @@ describe('matcher, property: agrees with mingo (MongoDB semantics)', () => {
         const ours = compileConditions(conditions)(doc);
         const reference = new Query(conditions).test(doc);
         expect(ours, `query ${JSON.stringify(conditions)} on ${JSON.stringify(doc)}`).to.equal(reference);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('the fast path for flat conditions answers as sift alone does', () => {
+    fc.assert(
+      fc.property(query, document, (conditions, doc) => {
+        expect(compileConditions(conditions)(doc), `query ${JSON.stringify(conditions)} on ${JSON.stringify(doc)}`).to.equal(compileWithSift(conditions)(doc));
       }),
       { numRuns: 3000 },
     );
