@@ -48,7 +48,7 @@ const predicateOf = (condition: JsonValue): Predicate | null => {
   if (!isPlainObject(condition)) return equals(condition);
   const parts: Predicate[] = [];
   for (const [op, operand] of Object.entries(condition)) {
-    let part: Predicate | null = null;
+    let part: Predicate | null;
     switch (op) {
       case '$eq':
         part = equals(operand);
