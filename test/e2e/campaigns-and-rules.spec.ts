@@ -47,14 +47,22 @@ describe('campaigns and rules, over HTTP', function () {
       expect(again.headers.get('content-type')).to.match(/problem\+json/);
     });
 
+    it('retries a write that meets a concurrent one when there is no If-Match', async () => {
+      const { id } = await createCampaign();
+      const m = freshMerchant();
+      const replies = await Promise.all(Array.from({ length: 4 }, () => addRule(id, { conditions: { merchantId: m }, reward: { type: 'fixed', amount: 1 } })));
+      expect(replies.map((reply) => reply.status)).to.deep.equal([201, 201, 201, 201]);
+      expect(replies.map((reply) => reply.body.revision).sort()).to.deep.equal(['1', '2', '3', '4']);
+    });
+
     it('honours If-Match: 412 when stale, 400 when malformed, applied when current', async () => {
       const { id } = await createCampaign();
       expect((await app.commands.post(`/campaigns/${id}/pause`, undefined, { 'if-match': '"7"' })).status).to.equal(412);
       expect((await app.commands.post(`/campaigns/${id}/pause`, undefined, { 'if-match': 'yesterday' })).status).to.equal(400);
       const paused = await app.commands.post(`/campaigns/${id}/pause`, undefined, { 'if-match': '"0"' });
       expect(paused.status).to.equal(200);
-      const stale = await addRule(id, { conditions: {}, reward: { type: 'fixed', amount: 1 }, ...{} });
-      expect(stale.status).to.equal(201);
+      // The pause moved the campaign to revision 1; a rule added without If-Match moves it to 2.
+      expect((await addRule(id, { conditions: { merchantId: freshMerchant() }, reward: { type: 'fixed', amount: 1 } })).status).to.equal(201);
       expect((await app.commands.post(`/campaigns/${id}/rules`, { conditions: {}, reward: { type: 'fixed', amount: 1 } }, { 'if-match': '"1"' })).status).to.equal(412);
     });
 
@@ -259,5 +267,36 @@ describe('campaigns and rules, over HTTP', function () {
     expect(body('/campaigns')).to.deep.equal(createCampaignSchema);
     expect(body('/campaigns/{id}/rules')).to.deep.equal(JSON.parse(JSON.stringify(addRuleSchema)));
     expect(body('/events')).to.deep.equal(trackEventSchema);
+  });
+});
+
+describe('budgets and limits across a restart of the rule engine', function () {
+  this.timeout(60_000);
+  let database: TestDatabase;
+  before(async () => {
+    database = await createTestDatabase();
+  });
+  after(async () => database?.drop());
+
+  it('rebuilds spent budgets and counts from the log alone', async () => {
+    const first = await runTally(database.url);
+    const { id } = (await first.commands.post('/campaigns', { name: 'budget', budget: 10 })).body;
+    await first.commands.post(`/campaigns/${id}/rules`, { conditions: { merchantId: 'R' }, reward: { type: 'fixed', amount: 4 }, limits: { maxPerBeneficiary: 1 } });
+    for (const customerId of ['A', 'B']) {
+      const { body } = await first.commands.post('/events', { merchantId: 'R', customerId });
+      expect((await first.queries.get(`/events/${body.id}?wait=5`)).body.status).to.equal('processed');
+    }
+    await first.stop();
+
+    const second = await runTally(database.url);
+    const repeat = await second.commands.post('/events', { merchantId: 'R', customerId: 'A' });
+    const limited = (await second.queries.get(`/events/${repeat.body.id}?wait=5`)).body;
+    expect(limited.status).to.equal('skipped');
+    expect(limited.skipReasons[0].reason).to.match(/A reached its limit of 1/);
+    const rest = await second.commands.post('/events', { merchantId: 'R', customerId: 'C' });
+    expect((await second.queries.get(`/events/${rest.body.id}?wait=5`)).body.earnings[0].amount).to.equal(2);
+    const none = await second.commands.post('/events', { merchantId: 'R', customerId: 'D' });
+    expect((await second.queries.get(`/events/${none.body.id}?wait=5`)).body.skipReasons[0].reason).to.equal('budget exhausted');
+    await second.stop();
   });
 });
