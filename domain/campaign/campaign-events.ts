@@ -1,6 +1,5 @@
 import type { Minor } from '../money.ts';
-import type { Conditions } from '../rules/conditions.ts';
-import type { Reward, RuleLimits } from '../rules/rule.ts';
+import type { Rule } from '../rules/rule.ts';
 
 export type CampaignStatus = 'scheduled' | 'active' | 'paused' | 'ended';
 
@@ -26,20 +25,7 @@ export type CampaignActivated = { readonly type: 'CampaignActivated'; readonly d
 export type CampaignPaused = { readonly type: 'CampaignPaused'; readonly data: { readonly campaignId: string; readonly at: string; readonly by: TransitionCause } };
 export type CampaignEnded = { readonly type: 'CampaignEnded'; readonly data: { readonly campaignId: string; readonly at: string; readonly by: TransitionCause } };
 
-export type RuleAdded = {
-  readonly type: 'RuleAdded';
-  readonly data: {
-    readonly campaignId: string;
-    readonly ruleId: string;
-    readonly name: string;
-    readonly priority: number;
-    readonly conditions: Conditions;
-    readonly reward: Reward;
-    readonly beneficiary: string;
-    readonly limits: RuleLimits;
-    readonly addedAt: string;
-  };
-};
+export type RuleAdded = { readonly type: 'RuleAdded'; readonly data: Rule & { readonly campaignId: string; readonly addedAt: string } };
 
 export type RuleRemoved = { readonly type: 'RuleRemoved'; readonly data: { readonly campaignId: string; readonly ruleId: string; readonly removedAt: string } };
 
