@@ -49,7 +49,7 @@ const tally = (rules: readonly BenchRule[]): Decide => {
       },
     });
   }
-  return (event) => book.decide(event, () => 'earning').matches.map((match) => match.ruleId);
+  return (event) => book.decide(event, at, () => 'earning').matches.map((match) => match.ruleId);
 };
 
 const mingo = (rules: readonly BenchRule[]): Decide => {

@@ -1,5 +1,4 @@
-import { CAMPAIGN_EVENT_TYPES, type CampaignEvent } from '../domain/campaign/campaign-events.ts';
-import { createRuleBook, type RuleBook } from '../domain/rules/rule-book.ts';
+import { createRuleBook, RULE_BOOK_EVENT_TYPES, type RuleBook, type RuleBookEvent } from '../domain/rules/rule-book.ts';
 import { asDomainEvent } from '../infrastructure/event-store/domain-event.ts';
 import type { EventStore } from '../infrastructure/event-store/event-store.ts';
 import type { Logger } from '../infrastructure/logger.ts';
@@ -7,8 +6,8 @@ import { sleep } from '../infrastructure/sleep.ts';
 
 /**
  * A rule book kept up to date from the log, for questions the command API
- * answers without writing (POST /events/simulate). Budgets and limits are not
- * followed here: only rules and statuses.
+ * answers without writing (POST /events/simulate): rules, statuses, and the
+ * budgets and limits spent by the decisions in the log.
  */
 export interface LiveRuleBook {
   readonly book: RuleBook;
@@ -20,10 +19,10 @@ export interface LiveRuleBook {
 export const followRuleBook = (store: EventStore, logger: Logger): LiveRuleBook => {
   const book = createRuleBook();
   let seen = '';
-  const subscription = store.subscribeToAll({ filter: { eventTypes: CAMPAIGN_EVENT_TYPES } });
+  const subscription = store.subscribeToAll({ filter: { eventTypes: RULE_BOOK_EVENT_TYPES } });
   const running = (async () => {
     for await (const recorded of subscription) {
-      book.apply(asDomainEvent<CampaignEvent>(recorded));
+      book.apply(asDomainEvent<RuleBookEvent>(recorded));
       seen = recorded.position;
     }
   })().catch((error: unknown) => logger.error({ err: error }, 'the live rule book stopped following the log'));

@@ -37,7 +37,8 @@ export const toMinor = (amount: number, currency: string, pointer?: string): Min
     throw new DomainError('invalid', `${amount} has more decimals than ${currency} allows (${digits})`, pointer);
   }
   const minor = Number(match[1]! + fraction.padEnd(digits, '0'));
-  if (!Number.isSafeInteger(minor)) throw new DomainError('invalid', `${amount} is too large`, pointer);
+  // Far beyond any real reward or budget; keeps sums exact and within the read models' decimal(20,4).
+  if (!Number.isSafeInteger(minor) || minor > 1e15) throw new DomainError('invalid', `${amount} is too large`, pointer);
   return amount < 0 ? -minor : minor;
 };
 

@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { campaignDecider, type CampaignCommand } from '../../domain/campaign/campaign-decider.ts';
-import { campaignStream, type CampaignEvent } from '../../domain/campaign/campaign-events.ts';
+import { campaignStream, statusAfter, type CampaignEvent } from '../../domain/campaign/campaign-events.ts';
 import { bodyValidator } from '../../infrastructure/http/validate-body.ts';
 import { handleCommand, type HandledCommand } from '../command-handler.ts';
 import type { CommandContext } from './command-context.ts';
@@ -11,21 +11,6 @@ const validateCreateCampaign = bodyValidator<CreateCampaignBody>(createCampaignS
 const validateAddRule = bodyValidator<AddRuleBody>(addRuleSchema);
 
 const TRANSITION_COMMANDS = { activate: 'ActivateCampaign', pause: 'PauseCampaign', end: 'EndCampaign' } as const;
-
-const statusAfter = (event: CampaignEvent | undefined): string | undefined => {
-  switch (event?.type) {
-    case 'CampaignCreated':
-      return event.data.status;
-    case 'CampaignActivated':
-      return 'active';
-    case 'CampaignPaused':
-      return 'paused';
-    case 'CampaignEnded':
-      return 'ended';
-    default:
-      return undefined;
-  }
-};
 
 export const campaignRoutes = ({ store, clock, newId, actor }: CommandContext): Router => {
   const router = Router();
@@ -51,14 +36,14 @@ export const campaignRoutes = ({ store, clock, newId, actor }: CommandContext): 
       { metadata: { actor: actor(req) } },
     );
     sendEtag(res.status(201).location(`/campaigns/${campaignId}`), result.revision).json({
-      id: campaignId, status: statusAfter(result.events[0]), revision: String(result.revision), position: result.position,
+      id: campaignId, status: result.events[0] && statusAfter(result.events[0]), revision: String(result.revision), position: result.position,
     });
   });
 
   for (const [action, type] of Object.entries(TRANSITION_COMMANDS)) {
     router.post(`/campaigns/:id/${action}`, async (req: Request<{ id: string }>, res) => {
       const result = await changeCampaign(req, { type, data: { now: clock().toISOString(), by: 'api' } });
-      sendEtag(res, result.revision).json({ id: req.params.id, status: statusAfter(result.events[0]), revision: String(result.revision), position: result.position });
+      sendEtag(res, result.revision).json({ id: req.params.id, status: result.events[0] && statusAfter(result.events[0]), revision: String(result.revision), position: result.position });
     });
   }
 

@@ -49,11 +49,12 @@ export const eventRoutes = ({ store, clock, newId, actor, ruleBook, logger }: Co
       throw new Problem(503, 'Service Unavailable', 'the rules have not caught up with minPosition yet; retry');
     }
     const { id: _id, ...document } = body;
-    const decision = ruleBook.book.decide(document as JsonObject, () => 'simulated');
+    const now = clock().toISOString();
+    const decision = ruleBook.book.decide(document as JsonObject, now, () => 'simulated');
     res.json({
       wouldMatch: decision.matches.map(({ earningId: _earningId, amount, ...match }) => ({ ...match, amount: toMajor(amount, match.currency) })),
       ...(decision.matches.length === 0 ? { skipReasons: decision.reasons } : {}),
-      rules: ruleBook.book.explain(document as JsonObject),
+      rules: ruleBook.book.explain(document as JsonObject, now),
     });
   });
 

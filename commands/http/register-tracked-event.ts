@@ -18,8 +18,10 @@ const registeredPosition = async (store: EventStore, eventId: string): Promise<s
 /** POST /events for one validated body: idempotent on the client's id. */
 export const registerTrackedEvent = async (
   { store, now, newId, actor }: { store: EventStore; now: string; newId: () => string; actor: string },
-  { id, ...document }: TrackEventBody,
+  body: TrackEventBody,
 ): Promise<Registered> => {
+  // As stored: JSON has no -0, no Infinity; a retry must compare equal to what the log holds.
+  const { id, ...document } = JSON.parse(JSON.stringify(body)) as TrackEventBody;
   const eventId = typeof id === 'string' ? id : newId();
   const result = await handleCommand(
     store,

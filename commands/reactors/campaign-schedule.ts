@@ -1,6 +1,6 @@
 import { schedule } from 'node-cron';
 import { campaignDecider, type CampaignCommand } from '../../domain/campaign/campaign-decider.ts';
-import { CAMPAIGN_EVENT_TYPES, campaignStream, type CampaignEvent, type CampaignStatus } from '../../domain/campaign/campaign-events.ts';
+import { CAMPAIGN_EVENT_TYPES, campaignStream, statusAfter, type CampaignEvent, type CampaignStatus } from '../../domain/campaign/campaign-events.ts';
 import { DomainError } from '../../domain/domain-error.ts';
 import { asDomainEvent } from '../../infrastructure/event-store/domain-event.ts';
 import type { EventStore } from '../../infrastructure/event-store/event-store.ts';
@@ -45,7 +45,7 @@ export const startCampaignSchedule = ({ store, clock, logger, cron = '* * * * * 
         if (startsAt || endsAt) campaigns.set(campaignId, { status, startsAt: startsAt ? Date.parse(startsAt) : null, endsAt: endsAt ? Date.parse(endsAt) : null });
       } else if (event.type !== 'RuleAdded' && event.type !== 'RuleRemoved') {
         const campaign = campaigns.get(campaignId);
-        if (campaign) campaign.status = event.type === 'CampaignActivated' ? 'active' : event.type === 'CampaignPaused' ? 'paused' : 'ended';
+        if (campaign) campaign.status = statusAfter(event)!;
         if (event.type === 'CampaignEnded') campaigns.delete(campaignId);
       }
       seen = recorded.position;

@@ -1,7 +1,6 @@
 import { v5 as uuidv5 } from 'uuid';
-import { CAMPAIGN_EVENT_TYPES, type CampaignEvent } from '../../domain/campaign/campaign-events.ts';
 import { earningStream, type EarningGranted } from '../../domain/earning/earning-events.ts';
-import { createRuleBook } from '../../domain/rules/rule-book.ts';
+import { createRuleBook, RULE_BOOK_EVENT_TYPES, type RuleBookEvent } from '../../domain/rules/rule-book.ts';
 import { trackedEventDecider } from '../../domain/tracked-event/tracked-event-decider.ts';
 import { trackedEventStream, type EventRegistered, type RuleMatched } from '../../domain/tracked-event/tracked-event-events.ts';
 import { asDomainEvent, toEventToAppend } from '../../infrastructure/event-store/domain-event.ts';
@@ -46,7 +45,7 @@ export const startRuleEngine = async ({ store, checkpoints, clock, logger, onFat
   const book = createRuleBook();
   const stopping = new AbortController();
   const subscription = store.subscribeToAll({
-    filter: { eventTypes: [...CAMPAIGN_EVENT_TYPES, 'EventRegistered', 'RuleMatched'] },
+    filter: { eventTypes: [...RULE_BOOK_EVENT_TYPES, 'EventRegistered'] },
   });
 
   type Effect = () => Promise<void>;
@@ -55,11 +54,11 @@ export const startRuleEngine = async ({ store, checkpoints, clock, logger, onFat
   /** Folds the event into the book at once; returns the append it calls for, if any, to be retried on its own. */
   const decide = (recorded: RecordedEvent): Effect | undefined => {
     const registered = asDomainEvent<EventRegistered>(recorded);
-    const { eventId, document } = registered.data;
-    const decision = book.decide(document, (campaignId) => uuidv5(`${eventId}/${campaignId}`, EARNING_NAMESPACE));
-    // Budgets and limits count the decision at the event's position, whether it is
-    // appended now or was before a restart: decisions are a function of the log.
-    book.record(decision);
+    const { eventId, document, registeredAt } = registered.data;
+    const decision = book.decide(document, registeredAt, (campaignId) => uuidv5(`${eventId}/${campaignId}`, EARNING_NAMESPACE));
+    // Counted at the event's position, so the next event sees the budget it left;
+    // when the decision events come back through the log, they replace this count.
+    book.record(eventId, decision);
     if (replayed(recorded)) return undefined;
     const events = trackedEventDecider.decide(
       { type: 'DecideEvent', data: decision },
@@ -103,13 +102,9 @@ export const startRuleEngine = async ({ store, checkpoints, clock, logger, onFat
   };
 
   const step = (recorded: RecordedEvent): Effect | undefined => {
-    if ((CAMPAIGN_EVENT_TYPES as readonly string[]).includes(recorded.type)) {
-      book.apply(asDomainEvent<CampaignEvent>(recorded));
-      return undefined;
-    }
     if (recorded.type === 'EventRegistered') return decide(recorded);
-    if (recorded.type === 'RuleMatched') return grant(recorded);
-    return undefined;
+    book.apply(asDomainEvent<RuleBookEvent>(recorded));
+    return recorded.type === 'RuleMatched' ? grant(recorded) : undefined;
   };
 
   const run = async (): Promise<void> => {

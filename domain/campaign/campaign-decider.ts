@@ -3,7 +3,7 @@ import { DomainError } from '../domain-error.ts';
 import { isCurrency, toMinor } from '../money.ts';
 import { validateConditions, type Conditions } from '../rules/conditions.ts';
 import type { Reward } from '../rules/rule.ts';
-import type { CampaignEvent, CampaignStatus, TransitionCause } from './campaign-events.ts';
+import { statusAfter, type CampaignEvent, type CampaignStatus, type TransitionCause } from './campaign-events.ts';
 
 export type CampaignState =
   | { readonly status: 'none' }
@@ -127,8 +127,6 @@ const decide = (command: CampaignCommand, state: CampaignState): CampaignEvent[]
   }
 };
 
-const STATUS_AFTER = { CampaignActivated: 'active', CampaignPaused: 'paused', CampaignEnded: 'ended' } as const;
-
 const evolve = (state: CampaignState, event: CampaignEvent): CampaignState => {
   if (event.type === 'CampaignCreated') {
     const { campaignId, currency, status, startsAt, endsAt } = event.data;
@@ -139,7 +137,7 @@ const evolve = (state: CampaignState, event: CampaignEvent): CampaignState => {
     case 'CampaignActivated':
     case 'CampaignPaused':
     case 'CampaignEnded':
-      return { ...state, status: STATUS_AFTER[event.type] };
+      return { ...state, status: statusAfter(event)! };
     case 'RuleAdded':
       return { ...state, ruleIds: [...state.ruleIds, event.data.ruleId] };
     case 'RuleRemoved':

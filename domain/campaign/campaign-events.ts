@@ -35,4 +35,20 @@ export const CAMPAIGN_EVENT_TYPES: readonly CampaignEvent['type'][] = [
   'CampaignCreated', 'CampaignActivated', 'CampaignPaused', 'CampaignEnded', 'RuleAdded', 'RuleRemoved',
 ];
 
+/** The status a campaign event leaves the campaign in; null for events that do not change it. */
+export const statusAfter = (event: CampaignEvent): CampaignStatus | null => {
+  switch (event.type) {
+    case 'CampaignCreated':
+      return event.data.status;
+    case 'CampaignActivated':
+      return 'active';
+    case 'CampaignPaused':
+      return 'paused';
+    case 'CampaignEnded':
+      return 'ended';
+    default:
+      return null;
+  }
+};
+
 export const campaignStream = (campaignId: string): string => `campaign-${campaignId}`;

@@ -28,7 +28,7 @@ const OPERATIONS = {
 type Operator = keyof typeof OPERATIONS;
 const isOperator = (key: string): key is Operator => Object.hasOwn(OPERATIONS, key);
 
-const escapePointer = (key: string): string => key.replaceAll('~', '~0').replaceAll('/', '~1');
+export const escapePointer = (key: string): string => key.replaceAll('~', '~0').replaceAll('/', '~1');
 const isObject = (value: JsonValue | undefined): value is JsonObject =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 

@@ -1,8 +1,8 @@
-import type { CampaignEvent, CampaignStatus } from '../campaign/campaign-events.ts';
+import { CAMPAIGN_EVENT_TYPES, statusAfter, type CampaignEvent, type CampaignStatus } from '../campaign/campaign-events.ts';
 import type { JsonObject } from '../json.ts';
 import type { Minor } from '../money.ts';
-import type { Match, SkipReason } from '../tracked-event/tracked-event-events.ts';
-import { compileConditions, type Matcher } from './conditions.ts';
+import type { EventSkipped, Match, RuleMatched, SkipReason } from '../tracked-event/tracked-event-events.ts';
+import { compileConditions, escapePointer, type Matcher } from './conditions.ts';
 import { valueAtKeys } from './document-path.ts';
 import { createEqualityIndex, indexKeysOf } from './equality-index.ts';
 import { rewardFor } from './reward.ts';
@@ -17,6 +17,8 @@ interface CompiledRule extends Rule {
   readonly sequence: number;
   /** Global trial order: campaign by campaign, then by priority. */
   rank: number;
+  /** One matcher per top-level condition, compiled the first time an explanation needs them. */
+  explainers?: readonly (readonly [string, Matcher])[];
 }
 
 interface CampaignInForce {
@@ -24,12 +26,19 @@ interface CampaignInForce {
   readonly ordinal: number;
   readonly currency: string;
   readonly budget: Minor | null;
+  /** Epoch milliseconds; the window is judged at each tracked event's registration time. */
+  readonly startsAt: number | null;
+  readonly endsAt: number | null;
   status: CampaignStatus;
   /** Descending priority, then order of addition. */
   rules: CompiledRule[];
   granted: Minor;
   earningsByBeneficiary: Map<string, number>;
 }
+
+/** Everything a rule book folds: campaign events and decisions. */
+export type RuleBookEvent = CampaignEvent | RuleMatched | EventSkipped;
+export const RULE_BOOK_EVENT_TYPES: readonly string[] = [...CAMPAIGN_EVENT_TYPES, 'RuleMatched', 'EventSkipped'];
 
 export type Decision = { readonly matches: readonly Match[]; readonly reasons: readonly SkipReason[] };
 
@@ -49,13 +58,21 @@ export interface RuleExplanation {
  * decides the same.
  */
 export interface RuleBook {
-  apply(event: CampaignEvent): void;
-  /** What the rules in force grant for this document. Reads the book, changes nothing. `earningIdFor` supplies ids. */
-  decide(document: JsonObject, earningIdFor: (campaignId: string) => string): Decision;
-  /** Counts a decision against budgets and limits. */
-  record(decision: Decision): void;
-  /** For every rule of every active campaign: would it match, and if not, which condition fails first. */
-  explain(document: JsonObject): RuleExplanation[];
+  /**
+   * Campaign events change rules and statuses. Decision events (RuleMatched,
+   * EventSkipped) replace what `record` counted for that tracked event with
+   * what the log says, so budgets and limits always end up as the log has them.
+   */
+  apply(event: RuleBookEvent): void;
+  /**
+   * What the campaigns in force at `at` (the event's registration time, ISO)
+   * grant for this document. Reads the book, changes nothing. `earningIdFor` supplies ids.
+   */
+  decide(document: JsonObject, at: string, earningIdFor: (campaignId: string) => string): Decision;
+  /** Counts a decision against budgets and limits at once, until its decision events come back through `apply`. */
+  record(eventId: string, decision: Decision): void;
+  /** For every rule of every campaign in force at `at`: would it match, and if not, which condition fails first. */
+  explain(document: JsonObject, at: string): RuleExplanation[];
 }
 
 const RANKS_PER_CAMPAIGN = 1_000_000;
@@ -68,6 +85,23 @@ export const createRuleBook = (): RuleBook => {
   const rerank = (campaign: CampaignInForce): void => {
     campaign.rules.sort((a, b) => b.priority - a.priority || a.sequence - b.sequence);
     campaign.rules.forEach((rule, i) => (rule.rank = campaign.ordinal * RANKS_PER_CAMPAIGN + i));
+  };
+
+  /** Earnings counted per tracked event whose decision events have not come back yet. */
+  const pending = new Map<string, readonly Match[]>();
+
+  const count = ({ campaignId, beneficiaryId, amount }: Pick<Match, 'campaignId' | 'beneficiaryId' | 'amount'>, sign: 1 | -1): void => {
+    const campaign = campaigns.get(campaignId);
+    if (!campaign) return;
+    campaign.granted += sign * amount;
+    campaign.earningsByBeneficiary.set(beneficiaryId, (campaign.earningsByBeneficiary.get(beneficiaryId) ?? 0) + sign);
+  };
+
+  /** Active, and inside its window at that moment: the log's status may lag the clock by a tick of the schedule. */
+  const inForce = (campaign: CampaignInForce, at: number): boolean => {
+    if (campaign.endsAt !== null && at >= campaign.endsAt) return false;
+    if (campaign.status === 'active') return true;
+    return campaign.status === 'scheduled' && campaign.startsAt !== null && at >= campaign.startsAt;
   };
 
   /** Whether this rule can grant to this document now, and how much; or why not. */
@@ -94,15 +128,28 @@ export const createRuleBook = (): RuleBook => {
     apply(event) {
       switch (event.type) {
         case 'CampaignCreated': {
-          const { campaignId, currency, status, budget } = event.data;
-          campaigns.set(campaignId, { campaignId, ordinal: campaigns.size, currency, budget, status, rules: [], granted: 0, earningsByBeneficiary: new Map() });
+          const { campaignId, currency, status, budget, startsAt, endsAt } = event.data;
+          campaigns.set(campaignId, {
+            campaignId, ordinal: campaigns.size, currency, budget, status, rules: [], granted: 0, earningsByBeneficiary: new Map(),
+            startsAt: startsAt === null ? null : Date.parse(startsAt), endsAt: endsAt === null ? null : Date.parse(endsAt),
+          });
           return;
         }
         case 'CampaignActivated':
         case 'CampaignPaused':
         case 'CampaignEnded': {
           const campaign = campaigns.get(event.data.campaignId);
-          if (campaign) campaign.status = event.type === 'CampaignActivated' ? 'active' : event.type === 'CampaignPaused' ? 'paused' : 'ended';
+          if (campaign) campaign.status = statusAfter(event)!;
+          return;
+        }
+        case 'RuleMatched':
+        case 'EventSkipped': {
+          const counted = pending.get(event.data.eventId);
+          if (counted) {
+            for (const match of counted) count(match, -1);
+            pending.delete(event.data.eventId);
+          }
+          if (event.type === 'RuleMatched') count(event.data, 1);
           return;
         }
         case 'RuleAdded': {
@@ -130,12 +177,13 @@ export const createRuleBook = (): RuleBook => {
       }
     },
 
-    decide(document, earningIdFor) {
+    decide(document, at, earningIdFor) {
+      const moment = Date.parse(at);
       const matches: Match[] = [];
       const reasonsByCampaign = new Map<string, string>();
       let done: CampaignInForce | undefined;
       for (const rule of index.candidates(document)) {
-        if (rule.campaign === done || rule.campaign.status !== 'active' || !rule.matches(document)) continue;
+        if (rule.campaign === done || !inForce(rule.campaign, moment) || !rule.matches(document)) continue;
         const outcome = grant(rule, document);
         if ('amount' in outcome) {
           done = rule.campaign;
@@ -150,34 +198,34 @@ export const createRuleBook = (): RuleBook => {
       if (matches.length > 0) return { matches, reasons: [] };
       const reasons: SkipReason[] = [];
       for (const campaign of campaigns.values()) {
-        if (campaign.status !== 'active') continue;
+        if (!inForce(campaign, moment)) continue;
         reasons.push({ campaignId: campaign.campaignId, reason: reasonsByCampaign.get(campaign.campaignId) ?? 'no rule matched' });
       }
       return { matches, reasons: reasons.length > 0 ? reasons : [{ campaignId: null, reason: 'no active campaign' }] };
     },
 
-    record({ matches }) {
-      for (const { campaignId, beneficiaryId, amount } of matches) {
-        const campaign = campaigns.get(campaignId);
-        if (!campaign) continue;
-        campaign.granted += amount;
-        campaign.earningsByBeneficiary.set(beneficiaryId, (campaign.earningsByBeneficiary.get(beneficiaryId) ?? 0) + 1);
-      }
+    record(eventId, { matches }) {
+      const earlier = pending.get(eventId);
+      if (earlier) for (const match of earlier) count(match, -1);
+      for (const match of matches) count(match, 1);
+      pending.set(eventId, matches);
     },
 
-    explain(document) {
+    explain(document, at) {
+      const moment = Date.parse(at);
       const explanations: RuleExplanation[] = [];
       for (const campaign of campaigns.values()) {
-        if (campaign.status !== 'active') continue;
+        if (!inForce(campaign, moment)) continue;
         for (const rule of campaign.rules) {
           if (rule.matches(document)) {
             explanations.push({ campaignId: campaign.campaignId, ruleId: rule.ruleId, matched: true });
             continue;
           }
-          const failed = Object.entries(rule.conditions).find(([path, condition]) => !compileConditions({ [path]: condition })(document));
+          rule.explainers ??= Object.entries(rule.conditions).map(([path, condition]) => [path, compileConditions({ [path]: condition })] as const);
+          const failed = rule.explainers.find(([, matches]) => !matches(document));
           explanations.push({
             campaignId: campaign.campaignId, ruleId: rule.ruleId, matched: false,
-            ...(failed ? { failedPath: `/conditions/${failed[0].replaceAll('~', '~0').replaceAll('/', '~1')}` } : {}),
+            ...(failed ? { failedPath: `/conditions/${escapePointer(failed[0])}` } : {}),
           });
         }
       }

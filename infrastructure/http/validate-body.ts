@@ -15,10 +15,25 @@ const toFieldError = (error: ErrorObject): FieldError => {
   return { pointer, message };
 };
 
+/** The first string (or key) holding NUL, which PostgreSQL text and jsonb cannot store. */
+const nulAt = (value: unknown, pointer: string): string | undefined => {
+  if (typeof value === 'string') return value.includes('\u0000') ? pointer : undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const at = `${pointer}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+    if (key.includes('\u0000')) return at;
+    const found = nulAt(item, at);
+    if (found) return found;
+  }
+  return undefined;
+};
+
 /** Compiles once; the returned function narrows `body` to T or throws a 400 naming each bad field. */
 export const bodyValidator = <T>(schema: Schema): ((body: unknown) => T) => {
   const validate = ajv.compile<T>(schema);
   return (body) => {
+    const nul = nulAt(body, '');
+    if (nul !== undefined) throw badRequest(`${nul} contains the NUL character (\\u0000), which cannot be stored`, [{ pointer: nul, message: 'must not contain \\u0000' }]);
     if (validate(body)) return body;
     const errors = (validate.errors ?? []).map(toFieldError);
     const first = errors[0];

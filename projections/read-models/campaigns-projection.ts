@@ -1,4 +1,4 @@
-import type { CampaignEvent } from '../../domain/campaign/campaign-events.ts';
+import { CAMPAIGN_EVENT_TYPES, statusAfter, type CampaignEvent } from '../../domain/campaign/campaign-events.ts';
 import { toMajor } from '../../domain/money.ts';
 import type { Reward } from '../../domain/rules/rule.ts';
 import { asDomainEvent } from '../../infrastructure/event-store/domain-event.ts';
@@ -10,12 +10,10 @@ const rewardView = (reward: Reward, currency: string) =>
     ? { type: 'fixed', amount: toMajor(reward.amount, currency) }
     : { type: 'percentage', rate: reward.rate, of: reward.of, ...(reward.cap === null ? {} : { cap: toMajor(reward.cap, currency) }) };
 
-const STATUS = { CampaignActivated: 'active', CampaignPaused: 'paused', CampaignEnded: 'ended' } as const;
-
 /** Campaigns with the rules in force: `rm_campaigns`, `rm_rules`. */
 export const campaignsProjection: Projection = {
   name: 'campaigns',
-  eventTypes: ['CampaignCreated', 'CampaignActivated', 'CampaignPaused', 'CampaignEnded', 'RuleAdded', 'RuleRemoved'],
+  eventTypes: CAMPAIGN_EVENT_TYPES,
   async apply(trx, recorded) {
     const event = asDomainEvent<CampaignEvent>(recorded);
     const revision = recorded.revision.toString();
@@ -32,7 +30,7 @@ export const campaignsProjection: Projection = {
       case 'CampaignActivated':
       case 'CampaignPaused':
       case 'CampaignEnded':
-        await trx('rm_campaigns').where({ id: event.data.campaignId }).update({ status: STATUS[event.type], revision });
+        await trx('rm_campaigns').where({ id: event.data.campaignId }).update({ status: statusAfter(event), revision });
         return;
       case 'RuleAdded': {
         const { campaignId, ruleId, name, priority, conditions, beneficiary, reward, limits, addedAt } = event.data;

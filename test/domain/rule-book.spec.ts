@@ -23,9 +23,10 @@ const withBudget = (campaignId: string, budget: number): CampaignEvent => ({
   data: { campaignId, name: campaignId, description: null, currency: 'EUR', budget, startsAt: null, endsAt: null, status: 'active', createdAt: at },
 });
 /** Decides and records, as the rule engine does for each tracked event in turn. */
+let eventNumber = 0;
 const decideAndRecord = (book: ReturnType<typeof createRuleBook>, document: Record<string, unknown>) => {
-  const decision = book.decide(document as never, earningIdFor);
-  book.record(decision);
+  const decision = book.decide(document as never, at, earningIdFor);
+  book.record(`e${eventNumber++}`, decision);
   return decision;
 };
 const earningIdFor = (campaignId: string) => `earning-for-${campaignId}`;
@@ -34,27 +35,27 @@ describe('rule book', () => {
   it('tries rules by descending priority and takes the first match per campaign', () => {
     const book = createRuleBook();
     [campaign('c1'), rule('c1', 'low', 1, { merchantId: 'M1' }, 100), rule('c1', 'high', 9, { merchantId: 'M1' }, 900)].forEach(book.apply);
-    const { matches } = book.decide({ merchantId: 'M1', customerId: 'C-1' }, earningIdFor);
+    const { matches } = book.decide({ merchantId: 'M1', customerId: 'C-1' }, at, earningIdFor);
     expect(matches).to.deep.equal([{ campaignId: 'c1', ruleId: 'high', earningId: 'earning-for-c1', beneficiaryId: 'C-1', amount: 900, currency: 'EUR' }]);
   });
 
   it('lets the older rule win a priority tie', () => {
     const book = createRuleBook();
     [campaign('c1'), rule('c1', 'first', 5, {}), rule('c1', 'second', 5, {})].forEach(book.apply);
-    expect(book.decide({ customerId: 'C-1' }, earningIdFor).matches[0]?.ruleId).to.equal('first');
+    expect(book.decide({ customerId: 'C-1' }, at, earningIdFor).matches[0]?.ruleId).to.equal('first');
   });
 
   it('stacks campaigns: one match in each', () => {
     const book = createRuleBook();
     [campaign('c1'), campaign('c2'), rule('c1', 'a', 0, { merchantId: 'M1' }), rule('c2', 'b', 0, { 'data.channel': 'web' })].forEach(book.apply);
-    const { matches } = book.decide({ merchantId: 'M1', customerId: 'C-1', data: { channel: 'web' } }, earningIdFor);
+    const { matches } = book.decide({ merchantId: 'M1', customerId: 'C-1', data: { channel: 'web' } }, at, earningIdFor);
     expect(matches.map((m) => m.ruleId)).to.deep.equal(['a', 'b']);
   });
 
   it('gives a reason per campaign when nothing matches', () => {
     const book = createRuleBook();
     [campaign('c1'), rule('c1', 'a', 0, { merchantId: 'M1' })].forEach(book.apply);
-    expect(book.decide({ merchantId: 'M2', customerId: 'C-1' }, earningIdFor)).to.deep.equal({
+    expect(book.decide({ merchantId: 'M2', customerId: 'C-1' }, at, earningIdFor)).to.deep.equal({
       matches: [],
       reasons: [{ campaignId: 'c1', reason: 'no rule matched' }],
     });
@@ -63,7 +64,7 @@ describe('rule book', () => {
   it('skips a match whose document names no beneficiary', () => {
     const book = createRuleBook();
     [campaign('c1'), rule('c1', 'a', 0, {}, 500, 'member.id')].forEach(book.apply);
-    const decision = book.decide({ customerId: 'C-1' }, earningIdFor);
+    const decision = book.decide({ customerId: 'C-1' }, at, earningIdFor);
     expect(decision.matches).to.deep.equal([]);
     expect(decision.reasons[0]?.reason).to.match(/no beneficiary at "member.id"/);
   });
@@ -71,24 +72,24 @@ describe('rule book', () => {
   it('ignores campaigns that are not active and says when none is', () => {
     const book = createRuleBook();
     [campaign('c1', 'scheduled'), rule('c1', 'a', 0, {})].forEach(book.apply);
-    expect(book.decide({ customerId: 'C-1' }, earningIdFor)).to.deep.equal({ matches: [], reasons: [{ campaignId: null, reason: 'no active campaign' }] });
+    expect(book.decide({ customerId: 'C-1' }, at, earningIdFor)).to.deep.equal({ matches: [], reasons: [{ campaignId: null, reason: 'no active campaign' }] });
   });
 
   it('only knows the rules added before the moment it decides', () => {
     const book = createRuleBook();
     book.apply(campaign('c1'));
-    expect(book.decide({ customerId: 'C-1' }, earningIdFor).matches).to.have.length(0);
+    expect(book.decide({ customerId: 'C-1' }, at, earningIdFor).matches).to.have.length(0);
     book.apply(rule('c1', 'a', 0, {}));
-    expect(book.decide({ customerId: 'C-1' }, earningIdFor).matches).to.have.length(1);
+    expect(book.decide({ customerId: 'C-1' }, at, earningIdFor).matches).to.have.length(1);
   });
 
   it('grants a percentage of a document field, rounded half up to the cent, within its cap', () => {
     const book = createRuleBook();
     [campaign('c1'), rule('c1', 'pct', 0, {}, 0, 'customerId', { reward: { type: 'percentage', rate: 0.05, of: 'amount', cap: 2000 } })].forEach(book.apply);
-    expect(book.decide({ customerId: 'C-1', amount: 150 }, earningIdFor).matches[0]?.amount).to.equal(750);
-    expect(book.decide({ customerId: 'C-1', amount: 10.1 }, earningIdFor).matches[0]?.amount).to.equal(51); // 0.505 → 0.51
-    expect(book.decide({ customerId: 'C-1', amount: 1000 }, earningIdFor).matches[0]?.amount).to.equal(2000);
-    expect(book.decide({ customerId: 'C-1' }, earningIdFor).reasons[0]?.reason).to.match(/no number at "amount"/);
+    expect(book.decide({ customerId: 'C-1', amount: 150 }, at, earningIdFor).matches[0]?.amount).to.equal(750);
+    expect(book.decide({ customerId: 'C-1', amount: 10.1 }, at, earningIdFor).matches[0]?.amount).to.equal(51); // 0.505 → 0.51
+    expect(book.decide({ customerId: 'C-1', amount: 1000 }, at, earningIdFor).matches[0]?.amount).to.equal(2000);
+    expect(book.decide({ customerId: 'C-1' }, at, earningIdFor).reasons[0]?.reason).to.match(/no number at "amount"/);
   });
 
   it('grants what is left of the budget, then skips with "budget exhausted"', () => {
@@ -116,17 +117,45 @@ describe('rule book', () => {
     [campaign('c1'), rule('c1', 'a', 0, {}), campaign('c2'), rule('c2', 'b', 0, {})].forEach(book.apply);
     book.apply({ type: 'RuleRemoved', data: { campaignId: 'c1', ruleId: 'a', removedAt: at } });
     book.apply({ type: 'CampaignPaused', data: { campaignId: 'c2', at, by: 'api' } });
-    expect(book.decide({ customerId: 'C-1' }, earningIdFor)).to.deep.equal({ matches: [], reasons: [{ campaignId: 'c1', reason: 'no rule matched' }] });
+    expect(book.decide({ customerId: 'C-1' }, at, earningIdFor)).to.deep.equal({ matches: [], reasons: [{ campaignId: 'c1', reason: 'no rule matched' }] });
     book.apply({ type: 'CampaignActivated', data: { campaignId: 'c2', at, by: 'api' } });
-    expect(book.decide({ customerId: 'C-1' }, earningIdFor).matches.map((m) => m.ruleId)).to.deep.equal(['b']);
+    expect(book.decide({ customerId: 'C-1' }, at, earningIdFor).matches.map((m) => m.ruleId)).to.deep.equal(['b']);
   });
 
   it('explains which condition fails first', () => {
     const book = createRuleBook();
     [campaign('c1'), rule('c1', 'a', 0, { merchantId: 'M1', amount: { $gte: 100 } }), rule('c1', 'b', 0, { merchantId: 'M2' })].forEach(book.apply);
-    expect(book.explain({ merchantId: 'M1', amount: 50 })).to.deep.equal([
+    expect(book.explain({ merchantId: 'M1', amount: 50 }, at)).to.deep.equal([
       { campaignId: 'c1', ruleId: 'a', matched: false, failedPath: '/conditions/amount' },
       { campaignId: 'c1', ruleId: 'b', matched: false, failedPath: '/conditions/merchantId' },
     ]);
+  });
+
+  it('counts budgets and limits as the log has them once the decision comes back', () => {
+    const book = createRuleBook();
+    [withBudget('c1', 1000), rule('c1', 'a', 0, {}, 400)].forEach(book.apply);
+    book.record('e1', book.decide({ customerId: 'C-1' }, at, earningIdFor));
+    // The log holds another decision for e1 (say, made by an older version): it wins.
+    book.apply({ type: 'RuleMatched', data: { eventId: 'e1', campaignId: 'c1', ruleId: 'a', earningId: 'x', beneficiaryId: 'C-1', amount: 900, currency: 'EUR' } });
+    expect(book.decide({ customerId: 'C-2' }, at, earningIdFor).matches[0]?.amount).to.equal(100);
+    book.record('e2', book.decide({ customerId: 'C-2' }, at, earningIdFor));
+    book.apply({ type: 'EventSkipped', data: { eventId: 'e2', reasons: [] } });
+    expect(book.decide({ customerId: 'C-3' }, at, earningIdFor).matches[0]?.amount).to.equal(100);
+  });
+
+  it('skips a percentage reward too large to grant exactly', () => {
+    const book = createRuleBook();
+    [campaign('c1'), rule('c1', 'pct', 0, {}, 0, 'customerId', { reward: { type: 'percentage', rate: 0.05, of: 'amount', cap: null } })].forEach(book.apply);
+    const decision = book.decide({ customerId: 'C-1', amount: 1e20 }, at, earningIdFor);
+    expect(decision.matches).to.deep.equal([]);
+    expect(decision.reasons[0]?.reason).to.match(/beyond the largest amount/);
+  });
+
+  it('judges a campaign window at the moment given', () => {
+    const book = createRuleBook();
+    book.apply({ type: 'CampaignCreated', data: { campaignId: 'c1', name: 'c1', description: null, currency: 'EUR', budget: null, startsAt: '2026-03-02T00:00:00.000Z', endsAt: '2026-03-03T00:00:00.000Z', status: 'scheduled', createdAt: at } });
+    book.apply(rule('c1', 'a', 0, {}));
+    const earns = (moment: string) => book.decide({ customerId: 'C-1' }, moment, earningIdFor).matches.length;
+    expect([earns('2026-03-01T23:59:59.999Z'), earns('2026-03-02T00:00:00.000Z'), earns('2026-03-03T00:00:00.000Z')]).to.deep.equal([0, 1, 0]);
   });
 });

@@ -96,6 +96,25 @@ describe('campaigns and rules, over HTTP', function () {
       ]);
     });
 
+    it('judges startsAt and endsAt at the moment an event is registered, even before the schedule ticks', async () => {
+      const m = freshMerchant();
+      const start = now.getTime();
+      const later = (hours: number) => new Date(start + hours * 3_600_000).toISOString();
+      const { id: ending } = await createCampaign({ endsAt: later(2) });
+      const { id: starting, status } = await createCampaign({ startsAt: later(1) });
+      expect(status).to.equal('scheduled');
+      for (const id of [ending, starting]) await addRule(id, { conditions: { merchantId: m }, reward: { type: 'fixed', amount: 1 } });
+      const decided = async () => {
+        const earned = await decide({ merchantId: m, customerId: 'C-1' });
+        return [earningsFor(earned, ending).length, earningsFor(earned, starting).length];
+      };
+      expect(await decided()).to.deep.equal([1, 0]);
+      now = new Date(later(1.5));
+      expect(await decided()).to.deep.equal([1, 1]);
+      now = new Date(later(3));
+      expect(await decided()).to.deep.equal([0, 1]);
+    });
+
     it('does not match events while paused', async () => {
       const m = freshMerchant();
       const { id } = await createCampaign();
@@ -224,6 +243,19 @@ describe('campaigns and rules, over HTTP', function () {
       expect(results.map((r) => r.status)).to.have.members([202, 400, 409, 202]);
       expect(results[1]!.problem!.errors![0]!.pointer).to.equal('/events/1/id');
       expect(results[3]!.body!.id).to.be.a('string');
+    });
+
+    it('refuses text with a NUL character, naming where it is', async () => {
+      const reply = await app.commands.post('/events', { type: 'purchase', note: { text: 'a\u0000b' } });
+      expect(reply.status).to.equal(400);
+      expect(reply.body.errors[0].pointer).to.equal('/note/text');
+    });
+
+    it('treats -0 as the 0 the log stores when a report is repeated', async () => {
+      const first = await app.commands.post('/events', '{"id": "signed-zero", "amount": -0}');
+      const again = await app.commands.post('/events', '{"id": "signed-zero", "amount": 0}');
+      expect([first.status, again.status]).to.deep.equal([202, 202]);
+      expect(again.body).to.deep.equal(first.body);
     });
 
     it('refuses a batch of more than 1,000 and a body over 1 MiB', async () => {

@@ -102,7 +102,7 @@ describe('matcher, property: agrees with mingo (MongoDB semantics)', () => {
         for (const doc of docs) {
           const withBeneficiary = { ...doc, n: doc.n ?? 0 };
           const expected = rules.flatMap((conditions, i) => (compileConditions(conditions)(withBeneficiary) ? [`r${i}`] : []));
-          expect(book.decide(withBeneficiary, (c) => c).matches.map((m) => m.ruleId)).to.deep.equal(expected);
+          expect(book.decide(withBeneficiary, at, (c) => c).matches.map((m) => m.ruleId)).to.deep.equal(expected);
         }
       }),
       { numRuns: 500 },
