@@ -56,7 +56,7 @@ describe('PostgreSQL event store', () => {
         try {
           for (let i = 0; i < perWriter; i++) {
             await client.query('begin');
-            await client.query(`select * from tally_append($1, -2, array[$2::uuid], array['Numbered'], array[$3::jsonb], array['{}'::jsonb])`, [
+            await client.query(`select * from tally_append_one($1, -2, $2::uuid, 'Numbered', $3::jsonb, '{}'::jsonb)`, [
               `${prefix}-w${w}`,
               randomUUID(),
               JSON.stringify({ w, i }),

@@ -64,17 +64,18 @@ export const createPostgresEventStore = ({ connectionString, pool, maxPollInterv
   const appendOnce = async (streamId: string, events: readonly EventToAppend[], expectedRevision: ExpectedRevision): Promise<AppendResult> => {
     const expected = typeof expectedRevision === 'bigint' ? expectedRevision : EXPECTED_CODE[expectedRevision];
     try {
-      const { rows } = await pool.query<{ next_revision: string; transaction_id: string; global_position: string }>(
-        'select * from tally_append($1, $2, $3, $4, $5, $6)',
-        [
-          streamId,
-          expected.toString(),
-          events.map((event) => event.id ?? randomUUID()),
-          events.map((event) => event.type),
-          events.map((event) => JSON.stringify(event.data)),
-          events.map((event) => JSON.stringify(event.metadata ?? {})),
-        ],
-      );
+      const [single] = events;
+      const [sql, values] =
+        events.length === 1 && single
+          ? [
+              'select * from tally_append_one($1, $2, $3, $4, $5, $6)',
+              [streamId, expected.toString(), single.id ?? randomUUID(), single.type, JSON.stringify(single.data), JSON.stringify(single.metadata ?? {})],
+            ]
+          : [
+              'select * from tally_append_many($1, $2, $3)',
+              [streamId, expected.toString(), JSON.stringify(events.map(({ id, type, data, metadata }) => ({ id: id ?? randomUUID(), type, data, metadata: metadata ?? {} })))],
+            ];
+      const { rows } = await pool.query<{ next_revision: string; transaction_id: string; global_position: string }>(sql, values);
       const row = rows[0]!;
       return { nextRevision: BigInt(row.next_revision), position: encodePosition(row.transaction_id, row.global_position) };
     } catch (error) {
