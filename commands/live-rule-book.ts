@@ -1,6 +1,6 @@
 import { createRuleBook, RULE_BOOK_EVENT_TYPES, type RuleBook, type RuleBookEvent } from '../domain/rules/rule-book.ts';
 import { asDomainEvent } from '../infrastructure/event-store/domain-event.ts';
-import type { EventStore } from '../infrastructure/event-store/event-store.ts';
+import { isAtOrAfter, type EventStore } from '../infrastructure/event-store/event-store.ts';
 import type { Logger } from '../infrastructure/logger.ts';
 import { sleep } from '../infrastructure/sleep.ts';
 
@@ -18,20 +18,18 @@ export interface LiveRuleBook {
 
 export const followRuleBook = (store: EventStore, logger: Logger): LiveRuleBook => {
   const book = createRuleBook();
-  let seen = '';
   const subscription = store.subscribeToAll({ filter: { eventTypes: RULE_BOOK_EVENT_TYPES } });
   const running = (async () => {
     for await (const recorded of subscription) {
       book.apply(asDomainEvent<RuleBookEvent>(recorded));
-      seen = recorded.position;
     }
   })().catch((error: unknown) => logger.error({ err: error }, 'the live rule book stopped following the log'));
   return {
     book,
     async caughtUpTo(position, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
-      while (seen < position && Date.now() < deadline) await sleep(5);
-      return seen >= position;
+      while (!isAtOrAfter(subscription.position(), position) && Date.now() < deadline) await sleep(5);
+      return isAtOrAfter(subscription.position(), position);
     },
     async stop() {
       await subscription.close();

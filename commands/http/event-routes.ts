@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { JsonObject } from '../../domain/json.ts';
 import { toMajor } from '../../domain/money.ts';
-import { Problem, problemBody, toProblem } from '../../infrastructure/http/problem.ts';
+import { badRequest, Problem, problemBody, toProblem } from '../../infrastructure/http/problem.ts';
 import { bodyValidator } from '../../infrastructure/http/validate-body.ts';
 import type { CommandContext } from './command-context.ts';
 import { registerTrackedEvent } from './register-tracked-event.ts';
@@ -44,7 +44,10 @@ export const eventRoutes = ({ store, clock, newId, actor, ruleBook, logger }: Co
 
   router.post('/events/simulate', async (req, res) => {
     const body = validateTrackEvent(req.body);
-    const minPosition = typeof req.query.minPosition === 'string' ? req.query.minPosition : undefined;
+    const minPosition = req.query.minPosition;
+    if (minPosition !== undefined && (typeof minPosition !== 'string' || !store.isPosition(minPosition))) {
+      throw badRequest('minPosition must be a position from an earlier answer', [{ pointer: '/query/minPosition', message: 'is not a position' }]);
+    }
     if (minPosition !== undefined && !(await ruleBook.caughtUpTo(minPosition, 5000))) {
       throw new Problem(503, 'Service Unavailable', 'the rules have not caught up with minPosition yet; retry');
     }

@@ -3,7 +3,8 @@ import { campaignDecider, type CampaignCommand } from '../../domain/campaign/cam
 import { CAMPAIGN_EVENT_TYPES, campaignStream, statusAfter, type CampaignEvent, type CampaignStatus } from '../../domain/campaign/campaign-events.ts';
 import { DomainError } from '../../domain/domain-error.ts';
 import { asDomainEvent } from '../../infrastructure/event-store/domain-event.ts';
-import type { EventStore } from '../../infrastructure/event-store/event-store.ts';
+import { isAtOrAfter, type EventStore } from '../../infrastructure/event-store/event-store.ts';
+import { sleep } from '../../infrastructure/sleep.ts';
 import type { Logger } from '../../infrastructure/logger.ts';
 import { handleCommand } from '../command-handler.ts';
 import type { RunningReactor } from './rule-engine.ts';
@@ -34,7 +35,6 @@ export interface CampaignSchedule extends RunningReactor {
 export const startCampaignSchedule = ({ store, clock, logger, cron = '* * * * * *' }: CampaignScheduleOptions): CampaignSchedule => {
   const log = logger.child({ role: 'campaign-schedule' });
   const campaigns = new Map<string, Scheduled>();
-  let seen = '';
   const subscription = store.subscribeToAll({ filter: { eventTypes: CAMPAIGN_EVENT_TYPES } });
   const following = (async () => {
     for await (const recorded of subscription) {
@@ -48,7 +48,6 @@ export const startCampaignSchedule = ({ store, clock, logger, cron = '* * * * * 
         if (campaign) campaign.status = statusAfter(event)!;
         if (event.type === 'CampaignEnded') campaigns.delete(campaignId);
       }
-      seen = recorded.position;
     }
   })().catch((error: unknown) => log.error({ err: error }, 'the campaign schedule stopped following the log'));
 
@@ -77,7 +76,7 @@ export const startCampaignSchedule = ({ store, clock, logger, cron = '* * * * * 
   return {
     tick,
     async caughtUpTo(position) {
-      while (seen < position) await new Promise((resolve) => setTimeout(resolve, 5));
+      while (!isAtOrAfter(subscription.position(), position)) await sleep(5);
     },
     async stop() {
       await task?.destroy();

@@ -4,7 +4,7 @@ import { createRuleBook, RULE_BOOK_EVENT_TYPES, type RuleBookEvent } from '../..
 import { trackedEventDecider } from '../../domain/tracked-event/tracked-event-decider.ts';
 import { trackedEventStream, type EventRegistered, type RuleMatched } from '../../domain/tracked-event/tracked-event-events.ts';
 import { asDomainEvent, toEventToAppend } from '../../infrastructure/event-store/domain-event.ts';
-import { ConcurrencyError, type EventStore, type RecordedEvent } from '../../infrastructure/event-store/event-store.ts';
+import { ConcurrencyError, isAtOrAfter, type EventStore, type RecordedEvent } from '../../infrastructure/event-store/event-store.ts';
 import type { Checkpoints } from '../../infrastructure/postgres/checkpoints.ts';
 import type { Logger } from '../../infrastructure/logger.ts';
 import { retryUntilStopped } from '../../infrastructure/retry-until-stopped.ts';
@@ -49,7 +49,7 @@ export const startRuleEngine = async ({ store, checkpoints, clock, logger, onFat
   });
 
   type Effect = () => Promise<void>;
-  const replayed = (recorded: RecordedEvent): boolean => checkpoint !== undefined && recorded.position <= checkpoint;
+  const replayed = (recorded: RecordedEvent): boolean => checkpoint !== undefined && isAtOrAfter(checkpoint, recorded.position);
 
   /** Folds the event into the book at once; returns the append it calls for, if any, to be retried on its own. */
   const decide = (recorded: RecordedEvent): Effect | undefined => {

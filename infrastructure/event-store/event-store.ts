@@ -77,6 +77,11 @@ export interface SubscribeOptions {
 
 /** Catch-up then live, in position order, until closed. */
 export interface Subscription extends AsyncIterable<RecordedEvent> {
+  /**
+   * How far the log has been read: the last event delivered, or a later one the
+   * filter passed over. A consumer has seen everything the filter wants up to it.
+   */
+  position(): string | undefined;
   close(): Promise<void>;
 }
 
@@ -89,8 +94,16 @@ export interface EventStore {
   readStream(streamId: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
   readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
   subscribeToAll(options?: SubscribeOptions): Subscription;
+  /** Whether a string from outside (a client's minPosition) is a position of this store. */
+  isPosition(value: string): boolean;
   close(): Promise<void>;
 }
+
+/**
+ * Positions of one store compare as strings: both adapters encode them at a
+ * fixed width. Code above the store compares them only through this.
+ */
+export const isAtOrAfter = (position: string | undefined, target: string): boolean => position !== undefined && position >= target;
 
 export class ConcurrencyError extends Error {
   override readonly name = 'ConcurrencyError';

@@ -279,6 +279,10 @@ describe('campaigns and rules, over HTTP', function () {
       const before = await countEvents();
       const reply = await app.commands.post(`/events/simulate?minPosition=${events.at(-1).position}`, { merchantId: m, customerId: 'C-1', amount: 50 });
       expect(await countEvents()).to.equal(before);
+      // Any earlier answer's position will do, and a made-up one is refused.
+      const registered = await app.commands.post('/events', { merchantId: 'nobody' });
+      expect((await app.commands.post(`/events/simulate?minPosition=${registered.body.position}`, { merchantId: m })).status).to.equal(200);
+      expect((await app.commands.post('/events/simulate?minPosition=yesterday', { merchantId: m })).status).to.equal(400);
       expect(reply.status).to.equal(200);
       expect(reply.body.wouldMatch.filter((match: { campaignId: string }) => match.campaignId === id)).to.deep.equal([
         { campaignId: id, ruleId: yes.body.id, beneficiaryId: 'C-1', amount: 1, currency: 'EUR' },

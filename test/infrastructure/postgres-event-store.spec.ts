@@ -81,6 +81,31 @@ describe('PostgreSQL event store', () => {
     }
   });
 
+  it('passes over events its filter does not want once, and says how far it has read', async () => {
+    const { store } = underTest;
+    const prefix = `pass-${randomUUID().slice(0, 8)}`;
+    const start = await store.appendToStream(`${prefix}-start`, [{ type: 'Start', data: {} }], { expectedRevision: 'no_stream' });
+    const subscription = store.subscribeToAll({ fromPosition: start.position, filter: { streamPrefixes: [`${prefix}-wanted`] } });
+    const iterator = subscription[Symbol.asyncIterator]();
+    let last = start;
+    for (let n = 0; n < 2500; n += 100) {
+      last = await store.appendToStream(`${prefix}-other-${n}`, Array.from({ length: 100 }, () => ({ type: 'Other', data: {} })), { expectedRevision: 'no_stream' });
+    }
+    const wanted = await store.appendToStream(`${prefix}-wanted`, [{ type: 'Wanted', data: {} }], { expectedRevision: 'no_stream' });
+    const first = await iterator.next();
+    expect(first.value?.position).to.equal(wanted.position);
+    expect(subscription.position()).to.equal(wanted.position);
+    const more = await store.appendToStream(`${prefix}-other-last`, [{ type: 'Other', data: {} }], { expectedRevision: 'no_stream' });
+    for (let i = 0; i < 200 && subscription.position() !== more.position; i++) {
+      // The subscription reads in the background only while asked for the next event.
+      const pending = iterator.next();
+      await Promise.race([pending, new Promise((resolve) => setTimeout(resolve, 20))]);
+    }
+    expect(subscription.position()).to.equal(more.position);
+    expect(last.position < wanted.position).to.equal(true);
+    await subscription.close();
+  });
+
   it('keeps going through a database connection failure without losing events', async () => {
     const { store, pool } = underTest;
     const prefix = `outage-${randomUUID().slice(0, 8)}`;

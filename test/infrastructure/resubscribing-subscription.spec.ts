@@ -15,7 +15,7 @@ describe('resubscribing subscription', () => {
     const subscription = resubscribingSubscription({
       fromPosition: undefined,
       maxDelayMs: 1,
-      subscribe: (after) => {
+      subscribe: (after: string | undefined) => {
         asked.push(after);
         attempts++;
         // A careless server: it replays from two events before `after`, and drops the call every 4 events.

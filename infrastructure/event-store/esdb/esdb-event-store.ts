@@ -77,10 +77,11 @@ const escapeRegex = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g
  * takes the event types when there are any, and every event is checked again
  * here against the whole filter. System events never reach Tally.
  */
-const serverFilter = (filter: SubscriptionFilter | undefined): Filter => {
-  if (filter?.eventTypes) return eventTypeFilter({ regex: `^(?:${filter.eventTypes.map(escapeRegex).join('|')})$` });
-  if (filter?.streamPrefixes) return streamNameFilter({ prefixes: [...filter.streamPrefixes] });
-  return excludeSystemEvents();
+const serverFilter = (filter: SubscriptionFilter | undefined, passedOver: (position: string) => void): Filter => {
+  const checkpointReached = (_: unknown, position: { commit: bigint }) => passedOver(encodeEsdbPosition(position));
+  if (filter?.eventTypes) return eventTypeFilter({ regex: `^(?:${filter.eventTypes.map(escapeRegex).join('|')})$`, checkpointReached });
+  if (filter?.streamPrefixes) return streamNameFilter({ prefixes: [...filter.streamPrefixes], checkpointReached });
+  return excludeSystemEvents({ checkpointReached });
 };
 
 export interface EsdbEventStoreOptions {
@@ -162,8 +163,8 @@ export const createEsdbEventStore = ({ connectionString, maxResubscribeDelayMs =
         fromPosition,
         maxDelayMs: maxResubscribeDelayMs,
         onResubscribe,
-        subscribe: (after) => {
-          const subscription = client.subscribeToAll({ fromPosition: after ? decodeEsdbPosition(after) : START, filter: serverFilter(filter) });
+        subscribe: (after, passedOver) => {
+          const subscription = client.subscribeToAll({ fromPosition: after ? decodeEsdbPosition(after) : START, filter: serverFilter(filter, passedOver) });
           return {
             events: (async function* () {
               for await (const resolved of subscription) {
@@ -175,6 +176,8 @@ export const createEsdbEventStore = ({ connectionString, maxResubscribeDelayMs =
           };
         },
       }),
+
+    isPosition: (value) => /^\d{20}$/.test(value),
 
     async close() {
       await client.dispose();

@@ -8,8 +8,8 @@ export interface Attempt {
 
 export interface ResubscribingOptions {
   readonly fromPosition: string | undefined;
-  /** Opens one server subscription after the given position (exclusive). */
-  readonly subscribe: (after: string | undefined) => Attempt;
+  /** Opens one server subscription after the given position (exclusive); `passedOver` reports the server's filter checkpoints. */
+  readonly subscribe: (after: string | undefined, passedOver: (position: string) => void) => Attempt;
   readonly maxDelayMs: number;
   readonly onResubscribe?: (error: unknown, attempt: number) => void;
 }
@@ -29,7 +29,10 @@ export const resubscribingSubscription = ({ fromPosition, subscribe, maxDelayMs,
     let failures = 0;
     while (!stopping.signal.aborted) {
       let dropped: unknown = new Error('the server ended the subscription');
-      current = subscribe(last);
+      current = subscribe(last, (position) => {
+        // Everything up to a checkpoint was looked at and filtered out: resuming from it skips nothing.
+        if (last === undefined || position > last) last = position;
+      });
       try {
         for await (const event of current.events) {
           if (stopping.signal.aborted) return;
@@ -53,6 +56,7 @@ export const resubscribingSubscription = ({ fromPosition, subscribe, maxDelayMs,
   const iterator = run();
   return {
     [Symbol.asyncIterator]: () => iterator,
+    position: () => last,
     close: async () => {
       stopping.abort();
       await current?.close().catch(() => undefined);

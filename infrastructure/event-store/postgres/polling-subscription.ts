@@ -3,8 +3,12 @@ import type { RecordedEvent, Subscription } from '../event-store.ts';
 
 export interface PollingSubscriptionOptions {
   readonly fromPosition: string | undefined;
-  /** Events after `after`, in position order; empty when caught up. */
-  readonly readPage: (after: string | undefined) => Promise<RecordedEvent[]>;
+  /**
+   * Events after `after` that the filter wants, in position order, and the
+   * last position looked at (undefined: nothing new), so that a run of
+   * unwanted events is passed over once, not read again at every poll.
+   */
+  readonly readPage: (after: string | undefined) => Promise<{ events: RecordedEvent[]; scannedTo: string | undefined }>;
   /** A counter of write notifications seen so far. */
   readonly writeGeneration: () => number;
   /** Resolves at once if writes were notified since `since`, else on the next notification, on timeout or on abort. */
@@ -26,7 +30,7 @@ export const pollingSubscription = ({ fromPosition, readPage, writeGeneration, w
     let failures = 0;
     while (!abort.signal.aborted) {
       const seen = writeGeneration();
-      let page: RecordedEvent[];
+      let page: { events: RecordedEvent[]; scannedTo: string | undefined };
       try {
         page = await readPage(after);
         failures = 0;
@@ -38,12 +42,13 @@ export const pollingSubscription = ({ fromPosition, readPage, writeGeneration, w
         await sleep(Math.min(100 * 2 ** failures, 5000), abort.signal);
         continue;
       }
-      for (const event of page) {
+      for (const event of page.events) {
         if (abort.signal.aborted) return;
         after = event.position;
         yield event;
       }
-      if (page.length > 0) {
+      if (page.scannedTo !== undefined) {
+        after = page.scannedTo;
         idleMs = 5;
         continue;
       }
@@ -55,6 +60,7 @@ export const pollingSubscription = ({ fromPosition, readPage, writeGeneration, w
   const iterator = run();
   return {
     [Symbol.asyncIterator]: () => iterator,
+    position: () => after,
     close: async () => {
       abort.abort();
     },

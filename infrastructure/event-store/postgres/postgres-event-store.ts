@@ -90,19 +90,45 @@ export const createPostgresEventStore = ({ connectionString, pool, maxPollInterv
     }
   };
 
-  const readPage = async (after: string | undefined, limit: number, filter?: SubscriptionFilter): Promise<RecordedEvent[]> => {
+  /** Only rows of transactions older than every running one: none can still commit below them. */
+  const VISIBLE = 'transaction_id < pg_snapshot_xmin(pg_current_snapshot())';
+  const AFTER = '(transaction_id, global_position) > ($1::text::xid8, $2::bigint)';
+
+  const readPage = async (after: string | undefined, limit: number): Promise<RecordedEvent[]> => {
     const from = after ? decodePosition(after) : { transactionId: '0', globalPosition: '0' };
     const { rows } = await pool.query<EventRow>(
-      `select ${COLUMNS} from tally_events
-        where (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
-          and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-          and ($4::text[] is null or type = any($4))
-          and ($5::text[] is null or exists (select from unnest($5::text[]) p where starts_with(stream_id, p)))
-        order by transaction_id, global_position
-        limit $3`,
-      [from.transactionId, from.globalPosition, limit, filter?.eventTypes ?? null, filter?.streamPrefixes ?? null],
+      `select ${COLUMNS} from tally_events where ${AFTER} and ${VISIBLE} order by transaction_id, global_position limit $3`,
+      [from.transactionId, from.globalPosition, limit],
     );
     return rows.map(toRecorded);
+  };
+
+  /** One window of the log, `limit` events long: the ones the filter wants, and where the window ends. */
+  const readFilteredPage = async (after: string | undefined, limit: number, filter: SubscriptionFilter) => {
+    const from = after ? decodePosition(after) : { transactionId: '0', globalPosition: '0' };
+    const { rows } = await pool.query<EventRow & { last_transaction_id: string; last_global_position: string }>(
+      `with scanned as (
+         select transaction_id, global_position, type, stream_id from tally_events
+          where ${AFTER} and ${VISIBLE} order by transaction_id, global_position limit $3
+       ), last as (
+         select transaction_id, global_position from scanned order by transaction_id desc, global_position desc limit 1
+       ), wanted as (
+         select s.transaction_id, s.global_position from scanned s
+          where ($4::text[] is null or s.type = any($4))
+            and ($5::text[] is null or exists (select from unnest($5::text[]) p where starts_with(s.stream_id, p)))
+       )
+       select ${COLUMNS.split(', ').map((column) => `e.${column}`).join(', ')},
+              last.transaction_id as last_transaction_id, last.global_position as last_global_position
+         from last
+         left join (wanted w join tally_events e using (transaction_id, global_position)) on true
+        order by e.transaction_id, e.global_position`,
+      [from.transactionId, from.globalPosition, limit, filter.eventTypes ?? null, filter.streamPrefixes ?? null],
+    );
+    const last = rows[0];
+    return {
+      events: rows.filter((row) => row.event_id !== null).map(toRecorded),
+      scannedTo: last ? encodePosition(last.last_transaction_id, last.last_global_position) : undefined,
+    };
   };
 
   return {
@@ -160,11 +186,17 @@ export const createPostgresEventStore = ({ connectionString, pool, maxPollInterv
     subscribeToAll: ({ fromPosition, filter }: SubscribeOptions = {}) =>
       pollingSubscription({
         fromPosition,
-        readPage: (after) => readPage(after, PAGE_SIZE, filter),
+        readPage: async (after) => {
+          if (filter) return readFilteredPage(after, PAGE_SIZE, filter);
+          const events = await readPage(after, PAGE_SIZE);
+          return { events, scannedTo: events.at(-1)?.position };
+        },
         writeGeneration: () => wakeUps().generation(),
         waitForWrites: (timeoutMs, signal, since) => wakeUps().wait(timeoutMs, signal, since),
         maxPollIntervalMs,
       }),
+
+    isPosition: (value) => /^\d{20}:\d{20}$/.test(value),
 
     async close() {
       await listener?.close();
