@@ -24,9 +24,18 @@ const main = async (): Promise<void> => {
   const logger = createLogger(config.logLevel);
   let stopping = false;
   const shutdown = (reason: string, code: number): void => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal means "now": the embedded PostgreSQL still gets its SIGINT from the exit hook.
+      logger.warn({ reason }, 'stopping at once');
+      process.exit(code || 1);
+    }
     stopping = true;
     logger.info({ reason }, 'shutting down');
+    // A step that hangs (a dead connection) must not keep the process alive for ever.
+    setTimeout(() => {
+      logger.error('shutdown took longer than 20 s; exiting');
+      process.exit(1);
+    }, 20_000).unref();
     void tally.then((running) => running.stop()).then(
       () => process.exit(code),
       () => process.exit(1),

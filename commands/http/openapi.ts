@@ -62,7 +62,9 @@ export const openApiDocument = {
     },
     '/events/batch': {
       post: {
-        summary: 'Register up to 1,000 tracked events, each answered on its own', requestBody: { required: true, ...json(trackEventBatchSchema) },
+        summary: 'Register up to 1,000 tracked events, each answered on its own',
+        // Each item is validated on its own against the single-event schema, which the document shows in place.
+        requestBody: { required: true, ...json({ ...trackEventBatchSchema, properties: { events: { ...trackEventBatchSchema.properties.events, items: trackEventSchema } } }) },
         responses: { '202': { description: 'one result per item, in order: {index, status, body | problem}' }, ...problems(400, 401, 413) },
       },
     },

@@ -109,18 +109,22 @@ export const createEqualityIndex = <T>(order: (a: T, b: T) => number): EqualityI
     },
     candidates(document) {
       if (dirty) rebuild();
-      const found: (readonly T[])[] = [];
+      let lists: (readonly T[])[] = [unindexed];
+      let overlapping = false;
       for (const { keys, byValue } of byPath.values()) {
+        let hits = 0;
         for (const value of valuesAt(document, keys)) {
           if (!isLiteral(value)) continue;
           const bucket = byValue.get(keyOf(value));
-          if (bucket) found.push(bucket);
+          if (bucket) (lists.push(bucket), hits++);
         }
+        // An item lives under one path only, but under each value of its $in: two values at one path may share items.
+        if (hits > 1) overlapping = true;
       }
-      if (found.length === 0) return unindexed;
-      if (found.length === 1) return merge(unindexed, found[0]!, order);
-      // Several buckets (several indexed paths, or an array of values) may share items.
-      return [...new Set([...unindexed, ...found.flat()])].sort(order);
+      if (overlapping) return [...new Set(lists.flat())].sort(order);
+      lists = lists.filter((list) => list.length > 0);
+      if (lists.length === 0) return unindexed;
+      return lists.reduce((merged, list) => merge(merged, list, order));
     },
   };
 };

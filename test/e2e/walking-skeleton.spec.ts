@@ -1,4 +1,9 @@
 import { expect } from 'chai';
+import type { Knex } from 'knex';
+import { RULE_ENGINE_CHECKPOINT } from '../../commands/reactors/rule-engine.ts';
+import { isAtOrAfter } from '../../infrastructure/event-store/event-store.ts';
+import { createCheckpoints } from '../../infrastructure/postgres/checkpoints.ts';
+import { createKnex } from '../../infrastructure/postgres/database.ts';
 import { EVENT_STORE_KINDS, eventStoreEnv, type EventStoreEnv } from '../support/event-store-kinds.ts';
 import { httpClient } from '../support/http-client.ts';
 import { runTally } from '../support/running-tally.ts';
@@ -181,11 +186,14 @@ for (const kind of EVENT_STORE_KINDS) {
     this.timeout(60_000);
     let database: TestDatabase;
     let eventStore: EventStoreEnv;
+    let knex: Knex;
     before(async () => {
       database = await createTestDatabase();
       eventStore = await eventStoreEnv(kind);
+      knex = createKnex(database.url, 1);
     });
     after(async () => {
+      await knex?.destroy();
       await eventStore?.stop();
       await database?.drop();
     });
@@ -202,7 +210,13 @@ for (const kind of EVENT_STORE_KINDS) {
       const first = await runTally(database.url, { env: eventStore.env });
       expect((await first.queries.get(`/events/${early.body.id}?wait=5`)).body.status).to.equal('skipped');
       expect((await first.queries.get(`/events/${late.body.id}?wait=5`)).body.status).to.equal('processed');
+      const lateStream = [];
+      for await (const event of first.tally.store.readStream(`tracked-event-${late.body.id}`)) lateStream.push(event);
       await first.stop();
+      // The checkpoint covers both decisions, so a restart does not try them again.
+      const saved = await createCheckpoints(knex).load(RULE_ENGINE_CHECKPOINT);
+      expect(saved).to.be.a('string');
+      expect(isAtOrAfter(saved, lateStream[0]!.position)).to.equal(true);
 
       // A second start decides nothing again: each tracked event stream holds exactly one decision.
       const second = await runTally(database.url, { env: eventStore.env });

@@ -51,7 +51,10 @@ describe('EventStoreDB adapter, when the server drops a subscription', function 
         seen.splice(0, seen.length, ...events.map((e) => e.data.n as number));
         return events.length >= 6;
       });
-      while (seen.length < 3) await new Promise((resolve) => setTimeout(resolve, 10));
+      for (let waited = 0; seen.length < 3; waited += 10) {
+        if (waited > 10_000) throw new Error(`only ${seen.length} of 3 events arrived`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
       server.breakSubscriptions(mode);
       for (let n = 3; n < 6; n++) await append(n);
       const events = await reading;
