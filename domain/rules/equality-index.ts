@@ -116,7 +116,9 @@ export const createEqualityIndex = <T>(order: (a: T, b: T) => number): EqualityI
         for (const value of valuesAt(document, keys)) {
           if (!isLiteral(value)) continue;
           const bucket = byValue.get(keyOf(value));
-          if (bucket) (lists.push(bucket), hits++);
+          if (!bucket) continue;
+          lists.push(bucket);
+          hits++;
         }
         // An item lives under one path only, but under each value of its $in: two values at one path may share items.
         if (hits > 1) overlapping = true;
