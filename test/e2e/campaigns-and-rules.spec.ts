@@ -336,3 +336,29 @@ describe('budgets and limits across a restart of the rule engine', function () {
     await second.stop();
   });
 });
+
+describe('the campaign schedule on its node-cron timer', function () {
+  this.timeout(30_000);
+  let database: TestDatabase;
+  before(async () => {
+    database = await createTestDatabase();
+  });
+  after(async () => database?.drop());
+
+  it('activates a campaign when startsAt comes, with no one calling tick()', async () => {
+    const app = await runTally(database.url);
+    try {
+      const startsAt = new Date(Date.now() + 1500).toISOString();
+      const { body } = await app.commands.post('/campaigns', { name: 'soon', startsAt });
+      expect(body.status).to.equal('scheduled');
+      let status = 'scheduled';
+      for (let i = 0; i < 100 && status !== 'active'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        status = (await app.queries.get(`/campaigns/${body.id}`)).body?.status ?? status;
+      }
+      expect(status).to.equal('active');
+    } finally {
+      await app.stop();
+    }
+  });
+});
