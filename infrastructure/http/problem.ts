@@ -36,11 +36,29 @@ export const problemBody = (problem: Problem) => ({
 });
 
 export const sendProblem = (res: Response, problem: Problem): void => {
+  if (problem.status === 503) res.setHeader('Retry-After', '5');
   res.status(problem.status).type('application/problem+json').json(problemBody(problem));
+};
+
+/**
+ * A database or event store that cannot be reached right now: nothing was
+ * written, and the same request may succeed later (503), unlike a bug (500).
+ */
+const isOutage = (error: unknown): boolean => {
+  const { code, type } = (error ?? {}) as { code?: unknown; type?: unknown };
+  if (typeof code === 'string') {
+    if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)) return true;
+    // PostgreSQL: connection exceptions (08…), shutting down or starting (57P01-57P03), too many connections.
+    if (/^08/.test(code) || ['57P01', '57P02', '57P03', '53300'].includes(code)) return true;
+  }
+  // EventStoreDB client errors carry a type.
+  if (type === 'unavailable' || type === 'deadline-exceeded' || type === 'not-leader') return true;
+  return error instanceof Error && /Connection terminated|timeout exceeded when trying to connect/i.test(error.message);
 };
 
 /** What a client should be told about an error; undefined for a fault of ours (a 500). */
 export const toProblem = (error: unknown): Problem | undefined => {
+  if (isOutage(error)) return new Problem(503, TITLES[503]!, 'a dependency is unavailable; nothing was changed, retry later');
   if (error instanceof Problem) return error;
   if (error instanceof DomainError) {
     const status = DOMAIN_STATUS[error.kind];
