@@ -30,6 +30,12 @@ interface CampaignInForce {
   readonly startsAt: number | null;
   readonly endsAt: number | null;
   status: CampaignStatus;
+  /**
+   * Transitions the schedule made at startsAt / endsAt: for those, the clock
+   * of the event decides, not the order in which the log received them.
+   */
+  activatedBySchedule: boolean;
+  endedBySchedule: { readonly before: CampaignStatus } | null;
   /** Descending priority, then order of addition. */
   rules: CompiledRule[];
   granted: Minor;
@@ -97,11 +103,27 @@ export const createRuleBook = (): RuleBook => {
     campaign.earningsByBeneficiary.set(beneficiaryId, (campaign.earningsByBeneficiary.get(beneficiaryId) ?? 0) + sign);
   };
 
-  /** Active, and inside its window at that moment: the log's status may lag the clock by a tick of the schedule. */
+  /**
+   * Active, and inside its window at that moment. The schedule's transitions
+   * land in the log a tick after startsAt / endsAt, and an event registered
+   * just before may land after them: the window, judged at the event's
+   * registration time, is what counts on both sides.
+   */
   const inForce = (campaign: CampaignInForce, at: number): boolean => {
-    if (campaign.endsAt !== null && at >= campaign.endsAt) return false;
-    if (campaign.status === 'active') return true;
-    return campaign.status === 'scheduled' && campaign.startsAt !== null && at >= campaign.startsAt;
+    const { startsAt, endsAt, status } = campaign;
+    if (endsAt !== null && at >= endsAt) return false;
+    const before = startsAt !== null && at < startsAt;
+    switch (status) {
+      case 'scheduled':
+        return startsAt !== null && !before;
+      case 'active':
+        return !(before && campaign.activatedBySchedule);
+      case 'paused':
+        return false;
+      case 'ended':
+        // Ended by the schedule at endsAt: an event registered before then counts as the campaign stood.
+        return campaign.endedBySchedule !== null && endsAt !== null && inForce({ ...campaign, status: campaign.endedBySchedule.before, endedBySchedule: null }, at);
+    }
   };
 
   /** Whether this rule can grant to this document now, and how much; or why not. */
@@ -131,6 +153,7 @@ export const createRuleBook = (): RuleBook => {
           const { campaignId, currency, status, budget, startsAt, endsAt } = event.data;
           campaigns.set(campaignId, {
             campaignId, ordinal: campaigns.size, currency, budget, status, rules: [], granted: 0, earningsByBeneficiary: new Map(),
+            activatedBySchedule: false, endedBySchedule: null,
             startsAt: startsAt === null ? null : Date.parse(startsAt), endsAt: endsAt === null ? null : Date.parse(endsAt),
           });
           return;
@@ -139,7 +162,11 @@ export const createRuleBook = (): RuleBook => {
         case 'CampaignPaused':
         case 'CampaignEnded': {
           const campaign = campaigns.get(event.data.campaignId);
-          if (campaign) campaign.status = statusAfter(event)!;
+          if (!campaign) return;
+          const bySchedule = event.data.by === 'schedule';
+          if (event.type === 'CampaignActivated') campaign.activatedBySchedule = bySchedule;
+          if (event.type === 'CampaignEnded') campaign.endedBySchedule = bySchedule ? { before: campaign.status } : null;
+          campaign.status = statusAfter(event)!;
           return;
         }
         case 'RuleMatched':

@@ -158,4 +158,22 @@ describe('rule book', () => {
     const earns = (moment: string) => book.decide({ customerId: 'C-1' }, moment, earningIdFor).matches.length;
     expect([earns('2026-03-01T23:59:59.999Z'), earns('2026-03-02T00:00:00.000Z'), earns('2026-03-03T00:00:00.000Z')]).to.deep.equal([0, 1, 0]);
   });
+
+  it('lets the window decide around the schedule transitions, whatever order the log received them in', () => {
+    const book = createRuleBook();
+    book.apply({ type: 'CampaignCreated', data: { campaignId: 'c1', name: 'c1', description: null, currency: 'EUR', budget: null, startsAt: '2026-03-02T00:00:00.000Z', endsAt: '2026-03-03T00:00:00.000Z', status: 'scheduled', createdAt: at } });
+    book.apply(rule('c1', 'a', 0, {}));
+    const earns = (moment: string) => book.decide({ customerId: 'C-1' }, moment, earningIdFor).matches.length;
+    book.apply({ type: 'CampaignActivated', data: { campaignId: 'c1', at: '2026-03-02T00:00:00.100Z', by: 'schedule' } });
+    expect([earns('2026-03-01T23:59:59.999Z'), earns('2026-03-02T12:00:00.000Z')]).to.deep.equal([0, 1]);
+    book.apply({ type: 'CampaignEnded', data: { campaignId: 'c1', at: '2026-03-03T00:00:00.100Z', by: 'schedule' } });
+    expect([earns('2026-03-02T23:59:59.999Z'), earns('2026-03-03T00:00:00.000Z')]).to.deep.equal([1, 0]);
+  });
+
+  it('ends at once when a person ends the campaign', () => {
+    const book = createRuleBook();
+    [campaign('c1'), rule('c1', 'a', 0, {})].forEach(book.apply);
+    book.apply({ type: 'CampaignEnded', data: { campaignId: 'c1', at, by: 'api' } });
+    expect(book.decide({ customerId: 'C-1' }, at, earningIdFor).matches).to.deep.equal([]);
+  });
 });

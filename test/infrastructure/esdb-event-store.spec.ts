@@ -19,6 +19,40 @@ eventStoreContract('EventStoreDB', async () => {
   };
 });
 
+describe('EventStoreDB adapter, filter checkpoints', function () {
+  this.timeout(30_000);
+  it('never lets a checkpoint skip events still waiting for a slow consumer', async () => {
+    const real = process.env.EVENTSTORE_CONNECTION_STRING;
+    const server = real ? undefined : await startEsdbTestServer();
+    const store = createEsdbEventStore({ connectionString: real ?? server!.connectionString });
+    try {
+      const prefix = `slow-${randomUUID().slice(0, 8)}`;
+      const start = await store.appendToStream(`${prefix}-start`, [{ type: 'Start', data: {} }], { expectedRevision: 'no_stream' });
+      for (let round = 0; round < 3; round++) {
+        await store.appendToStream(`${prefix}-wanted-${round}`, Array.from({ length: 5 }, (_, i) => ({ type: 'Wanted', data: { n: round * 5 + i } })), { expectedRevision: 'no_stream' });
+        // Enough unwanted events for the server to send filter checkpoints in between.
+        await store.appendToStream(`${prefix}-other-${round}`, Array.from({ length: 200 }, () => ({ type: 'Other', data: {} })), { expectedRevision: 'no_stream' });
+      }
+      const subscription = store.subscribeToAll({ fromPosition: start.position, filter: { eventTypes: ['Wanted'] } });
+      const seen: number[] = [];
+      const deadline = setTimeout(() => void subscription.close(), 20_000);
+      for await (const event of subscription) {
+        if (!event.streamId.startsWith(prefix)) continue;
+        seen.push(event.data.n as number);
+        if (seen.length === 15) break;
+        // A slow consumer: the server's checkpoints reach the client while wanted events wait in its buffer.
+        await new Promise((resolve) => setTimeout(resolve, 30));
+      }
+      clearTimeout(deadline);
+      await subscription.close();
+      expect(seen).to.deep.equal(Array.from({ length: 15 }, (_, n) => n));
+    } finally {
+      await store.close();
+      await server?.stop();
+    }
+  });
+});
+
 describe('EventStoreDB adapter, when the server drops a subscription', function () {
   this.timeout(30_000);
   let server: EsdbTestServer;

@@ -164,12 +164,21 @@ export const createEsdbEventStore = ({ connectionString, maxResubscribeDelayMs =
         maxDelayMs: maxResubscribeDelayMs,
         onResubscribe,
         subscribe: (after, passedOver) => {
-          const subscription = client.subscribeToAll({ fromPosition: after ? decodeEsdbPosition(after) : START, filter: serverFilter(filter, passedOver) });
+          // The client reports a filter checkpoint when it reads it, while events before it may still wait
+          // in its buffer: a checkpoint is passed on only once every event before it has been consumed.
+          let pulled = 0;
+          const checkpoints: { position: string; after: number }[] = [];
+          const subscription = client.subscribeToAll({
+            fromPosition: after ? decodeEsdbPosition(after) : START,
+            filter: serverFilter(filter, (position) => checkpoints.push({ position, after: pulled + subscription.readableLength })),
+          });
           return {
             events: (async function* () {
               for await (const resolved of subscription) {
+                pulled++;
                 const recorded = toRecorded(resolved);
                 if (recorded && matchesFilter(filter, recorded)) yield recorded;
+                while (checkpoints[0] && checkpoints[0].after <= pulled) passedOver(checkpoints.shift()!.position);
               }
             })(),
             close: () => subscription.unsubscribe(),

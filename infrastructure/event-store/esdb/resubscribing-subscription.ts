@@ -8,7 +8,10 @@ export interface Attempt {
 
 export interface ResubscribingOptions {
   readonly fromPosition: string | undefined;
-  /** Opens one server subscription after the given position (exclusive); `passedOver` reports the server's filter checkpoints. */
+  /**
+   * Opens one server subscription after the given position (exclusive).
+   * `passedOver` reports a filter checkpoint once every event before it has been consumed.
+   */
   readonly subscribe: (after: string | undefined, passedOver: (position: string) => void) => Attempt;
   readonly maxDelayMs: number;
   readonly onResubscribe?: (error: unknown, attempt: number) => void;

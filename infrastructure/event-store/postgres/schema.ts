@@ -74,7 +74,7 @@ export const eventStoreMigrations: readonly Migration[] = [
     name: '002_append_one_and_many',
     up: async (knex) => {
       await knex.raw(`
-        drop function tally_append;
+        -- tally_append (arrays of columns) stays for instances still running the previous release.
         -- Locks the stream, checks the expected revision, moves it on by p_count; returns the revision before.
         create function tally_claim(p_stream text, p_expected bigint, p_count int) returns bigint
         language plpgsql as $$
@@ -116,6 +116,7 @@ export const eventStoreMigrations: readonly Migration[] = [
               insert into tally_events (stream_id, revision, event_id, type, data, metadata)
               select p_stream, v_current + e.n, (e.value->>'id')::uuid, e.value->>'type', e.value->'data', e.value->'metadata'
                 from jsonb_array_elements(p_events) with ordinality as e(value, n)
+               order by e.n
               returning tally_events.global_position
             )
             select v_current + v_count, pg_current_xact_id(), max(inserted.global_position) from inserted;
