@@ -18,6 +18,21 @@ export interface LiveRuleBook {
 
 export const followRuleBook = (store: EventStore, logger: Logger): LiveRuleBook => {
   const book = createRuleBook();
+
+  /**
+   * A filtered subscription may not report progress past events it does not
+   * want (EventStoreDB does so only every few dozen): if nothing the book
+   * follows lies between where it stands and `position`, it is current there.
+   * Looks at a short stretch of the log only; a longer one is left to the subscription.
+   */
+  const nothingToFollowUpTo = async (from: string | undefined, position: string): Promise<boolean> => {
+    for await (const event of store.readAll({ fromPosition: from, maxCount: 1000 })) {
+      if (isAtOrAfter(event.position, position) && event.position !== position) return true;
+      if (RULE_BOOK_EVENT_TYPES.includes(event.type)) return false;
+      if (event.position === position) return true;
+    }
+    return false;
+  };
   const subscription = store.subscribeToAll({ filter: { eventTypes: RULE_BOOK_EVENT_TYPES } });
   const running = (async () => {
     for await (const recorded of subscription) {
@@ -28,8 +43,12 @@ export const followRuleBook = (store: EventStore, logger: Logger): LiveRuleBook 
     book,
     async caughtUpTo(position, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
-      while (!isAtOrAfter(subscription.position(), position) && Date.now() < deadline) await sleep(5);
-      return isAtOrAfter(subscription.position(), position);
+      for (;;) {
+        const seen = subscription.position();
+        if (isAtOrAfter(seen, position) || (await nothingToFollowUpTo(seen, position))) return true;
+        if (Date.now() >= deadline) return false;
+        await sleep(5);
+      }
     },
     async stop() {
       await subscription.close();
