@@ -2,24 +2,12 @@ import { expect } from 'chai';
 import { followRuleBook } from '../../commands/live-rule-book.ts';
 import { createEsdbEventStore } from '../../infrastructure/event-store/esdb/esdb-event-store.ts';
 import type { EventStore } from '../../infrastructure/event-store/event-store.ts';
-import { eventStoreMigrations } from '../../infrastructure/event-store/postgres/schema.ts';
-import { createPostgresEventStore } from '../../infrastructure/event-store/postgres/postgres-event-store.ts';
-import { createKnex, createPool } from '../../infrastructure/postgres/database.ts';
-import { migrate } from '../../infrastructure/postgres/migrate.ts';
 import { startEsdbTestServer } from '../support/esdb-test-server/esdb-test-server.ts';
+import { createPostgresStoreForTest } from '../support/postgres-store.ts';
 import { silentLogger } from '../support/silent-logger.ts';
-import { createTestDatabase } from '../support/test-database.ts';
 
 const stores: Record<string, () => Promise<{ store: EventStore; stop(): Promise<void> }>> = {
-  postgres: async () => {
-    const database = await createTestDatabase();
-    const knex = createKnex(database.url, 1);
-    await migrate(knex, 'tally_event_store_migrations', eventStoreMigrations);
-    await knex.destroy();
-    const pool = createPool(database.url, 5);
-    const store = createPostgresEventStore({ connectionString: database.url, pool });
-    return { store, stop: async () => (await store.close(), await pool.end(), await database.drop()) };
-  },
+  postgres: createPostgresStoreForTest,
   esdb: async () => {
     const server = await startEsdbTestServer();
     const store = createEsdbEventStore({ connectionString: server.connectionString });

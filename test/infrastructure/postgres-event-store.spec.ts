@@ -1,30 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import pg from 'pg';
-import { eventStoreMigrations } from '../../infrastructure/event-store/postgres/schema.ts';
-import { createPostgresEventStore } from '../../infrastructure/event-store/postgres/postgres-event-store.ts';
-import { createKnex, createPool } from '../../infrastructure/postgres/database.ts';
-import { migrate } from '../../infrastructure/postgres/migrate.ts';
-import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
+import { createPostgresStoreForTest } from '../support/postgres-store.ts';
+import type { TestDatabase } from '../support/test-database.ts';
 import { eventStoreContract, readUntil } from './event-store-contract.ts';
 
 const createStore = async () => {
-  const database = await createTestDatabase();
-  const knex = createKnex(database.url, 2);
-  await migrate(knex, 'tally_event_store_migrations', eventStoreMigrations);
-  await knex.destroy();
-  const pool = createPool(database.url, 20);
-  const store = createPostgresEventStore({ connectionString: database.url, pool });
-  return {
-    database,
-    pool,
-    store,
-    teardown: async () => {
-      await store.close();
-      await pool.end();
-      await database.drop();
-    },
-  };
+  const created = await createPostgresStoreForTest();
+  return { ...created, teardown: created.stop };
 };
 
 eventStoreContract('PostgreSQL', createStore);

@@ -1,0 +1,25 @@
+import { eventStoreMigrations } from '../../infrastructure/event-store/postgres/schema.ts';
+import { createPostgresEventStore } from '../../infrastructure/event-store/postgres/postgres-event-store.ts';
+import { createKnex, createPool } from '../../infrastructure/postgres/database.ts';
+import { migrate } from '../../infrastructure/postgres/migrate.ts';
+import { createTestDatabase } from './test-database.ts';
+
+/** A PostgreSQL event store in a fresh database of its own; `stop` closes it and drops the database. */
+export const createPostgresStoreForTest = async () => {
+  const database = await createTestDatabase();
+  const knex = createKnex(database.url, 2);
+  await migrate(knex, 'tally_event_store_migrations', eventStoreMigrations);
+  await knex.destroy();
+  const pool = createPool(database.url, 20);
+  const store = createPostgresEventStore({ connectionString: database.url, pool });
+  return {
+    database,
+    pool,
+    store,
+    stop: async () => {
+      await store.close();
+      await pool.end();
+      await database.drop();
+    },
+  };
+};
