@@ -6,6 +6,9 @@ import { DomainError } from './domain-error.ts';
  */
 export type Minor = number;
 
+/** The largest amount Tally holds, in minor units: far beyond any real reward or budget, exact as an integer, and within the read models' decimal(20,4). */
+export const MAX_MINOR: Minor = 1e15;
+
 const digitsCache = new Map<string, number>();
 
 const currencies = new Set(Intl.supportedValuesOf('currency'));
@@ -37,8 +40,7 @@ export const toMinor = (amount: number, currency: string, pointer?: string): Min
     throw new DomainError('invalid', `${amount} has more decimals than ${currency} allows (${digits})`, pointer);
   }
   const minor = Number(match[1]! + fraction.padEnd(digits, '0'));
-  // Far beyond any real reward or budget; keeps sums exact and within the read models' decimal(20,4).
-  if (!Number.isSafeInteger(minor) || minor > 1e15) throw new DomainError('invalid', `${amount} is too large`, pointer);
+  if (!Number.isSafeInteger(minor) || minor > MAX_MINOR) throw new DomainError('invalid', `${amount} is too large`, pointer);
   return amount < 0 ? -minor : minor;
 };
 

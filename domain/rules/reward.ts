@@ -1,11 +1,8 @@
 import { multiply, roundToScale, toDecimal } from '../decimal.ts';
 import type { JsonObject } from '../json.ts';
-import { minorDigits, type Minor } from '../money.ts';
+import { MAX_MINOR, minorDigits, type Minor } from '../money.ts';
 import { valueAt } from './document-path.ts';
 import type { Reward } from './rule.ts';
-
-/** The largest single reward, in minor units: 10^15, well inside exact integers and the read models' decimal(20,4). */
-export const MAX_REWARD: Minor = 1e15;
 
 export type RewardOutcome = { readonly amount: Minor } | { readonly skip: string };
 
@@ -19,8 +16,7 @@ export const rewardFor = (reward: Reward, document: JsonObject, currency: string
       if (typeof base !== 'number' || !Number.isFinite(base)) return { skip: `no number at "${reward.of}" to take ${reward.rate * 100}% of` };
       let amount = Number(roundToScale(multiply(toDecimal(base), toDecimal(reward.rate)), minorDigits(currency)));
       if (reward.cap !== null) amount = Math.min(amount, reward.cap);
-      // Beyond this, minor units stop being exact integers (and no read model could hold them).
-      if (amount > MAX_REWARD) return { skip: `the reward for "${reward.of}" = ${base} is beyond the largest amount Tally grants` };
+      if (amount > MAX_MINOR) return { skip: `the reward for "${reward.of}" = ${base} is beyond the largest amount Tally grants` };
       return amount > 0 ? { amount } : { skip: `the reward comes to ${amount} at "${reward.of}" = ${base}` };
     }
   }

@@ -109,8 +109,8 @@ export const createRuleBook = (): RuleBook => {
    * just before may land after them: the window, judged at the event's
    * registration time, is what counts on both sides.
    */
-  const inForce = (campaign: CampaignInForce, at: number): boolean => {
-    const { startsAt, endsAt, status } = campaign;
+  const inForce = (campaign: CampaignInForce, at: number, status: CampaignStatus = campaign.status): boolean => {
+    const { startsAt, endsAt } = campaign;
     if (endsAt !== null && at >= endsAt) return false;
     const before = startsAt !== null && at < startsAt;
     switch (status) {
@@ -122,7 +122,7 @@ export const createRuleBook = (): RuleBook => {
         return false;
       case 'ended':
         // Ended by the schedule at endsAt: an event registered before then counts as the campaign stood.
-        return campaign.endedBySchedule !== null && endsAt !== null && inForce({ ...campaign, status: campaign.endedBySchedule.before, endedBySchedule: null }, at);
+        return campaign.endedBySchedule !== null && endsAt !== null && campaign.endedBySchedule.before !== 'ended' && inForce(campaign, at, campaign.endedBySchedule.before);
     }
   };
 
