@@ -80,7 +80,12 @@ describe('tally as a process, on the embedded PostgreSQL', function () {
     expect(processesUsing(dataDir)).to.deep.equal([]);
 
     const second = await start();
-    const view = await second.queries.get(`/campaigns/${campaign.body.id}`);
+    // The log kept the campaign; the projector may still be catching up on it after the restart.
+    let view = await second.queries.get(`/campaigns/${campaign.body.id}`);
+    for (let i = 0; i < 100 && view.status === 404; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      view = await second.queries.get(`/campaigns/${campaign.body.id}`);
+    }
     expect(view.status).to.equal(200);
     expect(view.body.name).to.equal('survives restarts');
     const secondExit = exited(second.child);
