@@ -94,6 +94,8 @@ export interface EventStore {
   readStream(streamId: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
   readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
   subscribeToAll(options?: SubscribeOptions): Subscription;
+  /** The position of the last event in the log (undefined: the log is empty). No position from this store lies beyond it. */
+  headPosition(): Promise<string | undefined>;
   /** Whether a string from outside (a client's minPosition) is a position of this store. */
   isPosition(value: string): boolean;
   close(): Promise<void>;

@@ -186,6 +186,12 @@ export const createEsdbEventStore = ({ connectionString, maxResubscribeDelayMs =
         },
       }),
 
+    async headPosition() {
+      const [last] = await readToEnd(client.readAll({ fromPosition: END, direction: BACKWARDS, maxCount: 1 }));
+      const commit = last?.event?.position?.commit ?? last?.commitPosition;
+      return commit === undefined ? undefined : encodeEsdbPosition({ commit });
+    },
+
     isPosition: (value) => /^\d{20}$/.test(value),
 
     async close() {

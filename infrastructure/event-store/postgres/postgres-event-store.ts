@@ -196,6 +196,13 @@ export const createPostgresEventStore = ({ connectionString, pool, maxPollInterv
         maxPollIntervalMs,
       }),
 
+    async headPosition() {
+      const { rows } = await pool.query<{ transaction_id: string; global_position: string }>(
+        'select transaction_id, global_position from tally_events order by transaction_id desc, global_position desc limit 1',
+      );
+      return rows[0] && encodePosition(rows[0].transaction_id, rows[0].global_position);
+    },
+
     isPosition: (value) => /^\d{20}:\d{20}$/.test(value),
 
     async close() {
