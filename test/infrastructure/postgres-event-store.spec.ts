@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import pg from 'pg';
 import { createPostgresStoreForTest } from '../support/postgres-store.ts';
-import type { TestDatabase } from '../support/test-database.ts';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
 import { eventStoreContract, readUntil } from './event-store-contract.ts';
 
 const createStore = async () => {
@@ -21,8 +21,24 @@ describe('PostgreSQL event store', () => {
   });
   after(async () => underTest?.teardown());
 
-  it('never skips an event whose transaction commits after a later one', async function () {
-    this.timeout(120_000);
+  /** A session in another database of the same cluster, holding a transaction that has an id but appends nothing. */
+  const holdForeignTransaction = async () => {
+    const other = await createTestDatabase();
+    const client = new pg.Client({ connectionString: other.url });
+    await client.connect();
+    await client.query('begin');
+    const { rows } = await client.query<{ xid: string }>('select pg_current_xact_id()::text as xid');
+    return {
+      xid: rows[0]!.xid,
+      release: async () => {
+        await client.query('rollback').catch(() => undefined);
+        await client.end();
+        await other.drop();
+      },
+    };
+  };
+
+  const neverSkips = async () => {
     // Raw transactions of different lengths: each takes its sequence number at once
     // but commits after a random pause, so commits land out of sequence order.
     const { store } = underTest;
@@ -61,6 +77,67 @@ describe('PostgreSQL event store', () => {
     // Within each writer's stream, revisions arrive in order.
     for (let w = 0; w < writers; w++) {
       expect(seen.filter((e) => e.data.w === w).map((e) => e.data.i)).to.deep.equal(Array.from({ length: perWriter }, (_, i) => i));
+    }
+  };
+
+  it('never skips an event whose transaction commits after a later one', async function () {
+    this.timeout(120_000);
+    await neverSkips();
+  });
+
+  it('never skips one either while a transaction that appends nothing stays open elsewhere in the cluster', async function () {
+    this.timeout(120_000);
+    const foreign = await holdForeignTransaction();
+    try {
+      await neverSkips();
+    } finally {
+      await foreign.release();
+    }
+  });
+
+  it('is not held back by a transaction that appends nothing, in another database or in its own', async () => {
+    const { store } = underTest;
+    const foreign = await holdForeignTransaction();
+    // And one in the log's own database that writes something else (a report, a read model).
+    const local = new pg.Client({ connectionString: database.url });
+    await local.connect();
+    try {
+      await local.query('begin');
+      await local.query('create temporary table scratch (n int) on commit drop; insert into scratch values (1)');
+      const prefix = `held-${randomUUID().slice(0, 8)}`;
+      const start = await store.appendToStream(`${prefix}-start`, [{ type: 'Start', data: {} }], { expectedRevision: 'no_stream' });
+      const subscription = store.subscribeToAll({ fromPosition: start.position });
+      const began = Date.now();
+      const reading = readUntil(subscription, (seen) => seen.length >= 3, 5_000);
+      for (let n = 0; n < 3; n++) await store.appendToStream(`${prefix}-${n}`, [{ type: 'Numbered', data: { n } }], { expectedRevision: 'no_stream' });
+      const seen = await reading;
+      expect(seen.map((e) => e.data.n)).to.deep.equal([0, 1, 2]);
+      expect(Date.now() - began).to.be.below(1000);
+    } finally {
+      await local.query('rollback');
+      await local.end();
+      await foreign.release();
+    }
+  });
+
+  it('refuses an append that is not the first write of its transaction: readers could not know to wait for it', async () => {
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      await client.query('begin');
+      await client.query('create temporary table scratch (n int) on commit drop; insert into scratch values (1)');
+      const refused = await client
+        .query(`select * from tally_append_one('late-${randomUUID()}', -2, $1::uuid, 'Late', '{}'::jsonb, '{}'::jsonb)`, [randomUUID()])
+        .then(() => undefined, (error: { code?: string }) => error.code);
+      expect(refused).to.equal('TA002');
+      await client.query('rollback');
+      // Appends first, then anything else: fine.
+      await client.query('begin');
+      await client.query(`select * from tally_append_one('first-${randomUUID()}', -2, $1::uuid, 'First', '{}'::jsonb, '{}'::jsonb)`, [randomUUID()]);
+      await client.query(`select * from tally_append_one('second-${randomUUID()}', -2, $1::uuid, 'Second', '{}'::jsonb, '{}'::jsonb)`, [randomUUID()]);
+      await client.query('commit');
+    } finally {
+      await client.end();
     }
   });
 

@@ -15,7 +15,7 @@ import {
   type SubscribeOptions,
   type SubscriptionFilter,
 } from '../event-store.ts';
-import { decodePosition, encodePosition } from './position.ts';
+import { decodePosition, encodePosition, START } from './position.ts';
 import { pollingSubscription } from './polling-subscription.ts';
 
 const CHANNEL = 'tally_events';
@@ -30,12 +30,13 @@ interface EventRow {
   metadata: EventMetadata;
   stream_id: string;
   revision: string;
+  epoch: number;
   transaction_id: string;
   global_position: string;
   recorded_at: Date;
 }
 
-const COLUMNS = 'event_id, type, data, metadata, stream_id, revision, transaction_id, global_position, recorded_at';
+const COLUMNS = 'event_id, type, data, metadata, stream_id, revision, epoch, transaction_id, global_position, recorded_at';
 
 const toRecorded = (row: EventRow): RecordedEvent => ({
   id: row.event_id,
@@ -44,7 +45,7 @@ const toRecorded = (row: EventRow): RecordedEvent => ({
   metadata: row.metadata,
   streamId: row.stream_id,
   revision: BigInt(row.revision),
-  position: encodePosition(row.transaction_id, row.global_position),
+  position: encodePosition(row.epoch, row.transaction_id, row.global_position),
   recordedAt: row.recorded_at,
 });
 
@@ -75,9 +76,9 @@ export const createPostgresEventStore = ({ connectionString, pool, maxPollInterv
               'select * from tally_append_many($1, $2, $3)',
               [streamId, expected.toString(), JSON.stringify(events.map(({ id, type, data, metadata }) => ({ id: id ?? randomUUID(), type, data, metadata: metadata ?? {} })))],
             ];
-      const { rows } = await pool.query<{ next_revision: string; transaction_id: string; global_position: string }>(sql, values);
+      const { rows } = await pool.query<{ next_revision: string; epoch: number; transaction_id: string; global_position: string }>(sql, values);
       const row = rows[0]!;
-      return { nextRevision: BigInt(row.next_revision), position: encodePosition(row.transaction_id, row.global_position) };
+      return { nextRevision: BigInt(row.next_revision), position: encodePosition(row.epoch, row.transaction_id, row.global_position) };
     } catch (error) {
       const { code, detail, constraint } = error as { code?: string; detail?: string; constraint?: string };
       if (code === 'TA001') {
@@ -90,44 +91,52 @@ export const createPostgresEventStore = ({ connectionString, pool, maxPollInterv
     }
   };
 
-  /** Only rows of transactions older than every running one: none can still commit below them. */
-  const VISIBLE = 'transaction_id < pg_snapshot_xmin(pg_current_snapshot())';
-  const AFTER = '(transaction_id, global_position) > ($1::text::xid8, $2::bigint)';
+  /**
+   * Rows after a position and below the reader's horizon (visibility.ts): the
+   * horizon is a bound of the primary key's order, so the scan stops there.
+   */
+  const HORIZON = 'horizon as materialized (select tally_epoch() as epoch, tally_visible_before() as before)';
+  const WINDOW = `(e.epoch, e.transaction_id, e.global_position) > ($1::int, $2::text::xid8, $3::bigint)
+    and (e.epoch, e.transaction_id) < (horizon.epoch, horizon.before)`;
+  const ORDER = 'e.epoch, e.transaction_id, e.global_position';
+  const fromParams = (after: string | undefined) => {
+    const from = after ? decodePosition(after) : START;
+    return [from.epoch, from.transactionId, from.globalPosition];
+  };
+  const columnsOf = (alias: string) => COLUMNS.split(', ').map((column) => `${alias}.${column}`).join(', ');
 
   const readPage = async (after: string | undefined, limit: number): Promise<RecordedEvent[]> => {
-    const from = after ? decodePosition(after) : { transactionId: '0', globalPosition: '0' };
     const { rows } = await pool.query<EventRow>(
-      `select ${COLUMNS} from tally_events where ${AFTER} and ${VISIBLE} order by transaction_id, global_position limit $3`,
-      [from.transactionId, from.globalPosition, limit],
+      `with ${HORIZON} select ${columnsOf('e')} from tally_events e, horizon where ${WINDOW} order by ${ORDER} limit $4`,
+      [...fromParams(after), limit],
     );
     return rows.map(toRecorded);
   };
 
   /** One window of the log, `limit` events long: the ones the filter wants, and where the window ends. */
   const readFilteredPage = async (after: string | undefined, limit: number, filter: SubscriptionFilter) => {
-    const from = after ? decodePosition(after) : { transactionId: '0', globalPosition: '0' };
-    const { rows } = await pool.query<EventRow & { last_transaction_id: string; last_global_position: string }>(
-      `with scanned as (
-         select transaction_id, global_position, type, stream_id from tally_events
-          where ${AFTER} and ${VISIBLE} order by transaction_id, global_position limit $3
+    const { rows } = await pool.query<EventRow & { last_epoch: number; last_transaction_id: string; last_global_position: string }>(
+      `with ${HORIZON}, scanned as (
+         select e.epoch, e.transaction_id, e.global_position, e.type, e.stream_id from tally_events e, horizon
+          where ${WINDOW} order by ${ORDER} limit $4
        ), last as (
-         select transaction_id, global_position from scanned order by transaction_id desc, global_position desc limit 1
+         select epoch, transaction_id, global_position from scanned order by epoch desc, transaction_id desc, global_position desc limit 1
        ), wanted as (
-         select s.transaction_id, s.global_position from scanned s
-          where ($4::text[] is null or s.type = any($4))
-            and ($5::text[] is null or exists (select from unnest($5::text[]) p where starts_with(s.stream_id, p)))
+         select s.epoch, s.transaction_id, s.global_position from scanned s
+          where ($5::text[] is null or s.type = any($5))
+            and ($6::text[] is null or exists (select from unnest($6::text[]) p where starts_with(s.stream_id, p)))
        )
-       select ${COLUMNS.split(', ').map((column) => `e.${column}`).join(', ')},
-              last.transaction_id as last_transaction_id, last.global_position as last_global_position
+       select ${columnsOf('e')},
+              last.epoch as last_epoch, last.transaction_id as last_transaction_id, last.global_position as last_global_position
          from last
-         left join (wanted w join tally_events e using (transaction_id, global_position)) on true
-        order by e.transaction_id, e.global_position`,
-      [from.transactionId, from.globalPosition, limit, filter.eventTypes ?? null, filter.streamPrefixes ?? null],
+         left join (wanted w join tally_events e using (epoch, transaction_id, global_position)) on true
+        order by ${ORDER}`,
+      [...fromParams(after), limit, filter.eventTypes ?? null, filter.streamPrefixes ?? null],
     );
     const last = rows[0];
     return {
       events: rows.filter((row) => row.event_id !== null).map(toRecorded),
-      scannedTo: last ? encodePosition(last.last_transaction_id, last.last_global_position) : undefined,
+      scannedTo: last ? encodePosition(last.last_epoch, last.last_transaction_id, last.last_global_position) : undefined,
     };
   };
 
@@ -197,10 +206,10 @@ export const createPostgresEventStore = ({ connectionString, pool, maxPollInterv
       }),
 
     async headPosition() {
-      const { rows } = await pool.query<{ transaction_id: string; global_position: string }>(
-        'select transaction_id, global_position from tally_events order by transaction_id desc, global_position desc limit 1',
+      const { rows } = await pool.query<{ epoch: number; transaction_id: string; global_position: string }>(
+        'select epoch, transaction_id, global_position from tally_events order by epoch desc, transaction_id desc, global_position desc limit 1',
       );
-      return rows[0] && encodePosition(rows[0].transaction_id, rows[0].global_position);
+      return rows[0] && encodePosition(rows[0].epoch, rows[0].transaction_id, rows[0].global_position);
     },
 
     isPosition: (value) => /^\d{20}:\d{20}$/.test(value),

@@ -1,11 +1,11 @@
 import type { Migration } from '../../postgres/migrate.ts';
+import { visibilityMigration } from './visibility.ts';
 
 /**
- * The whole PostgreSQL event store: two tables and one function, after Message DB.
+ * The whole PostgreSQL event store: a few tables and functions, after Message DB.
  *
- * Positions are (transaction_id, global_position). Readers only see rows of
- * transactions older than the oldest one still running, so a transaction that
- * took a lower sequence number but commits later can never be skipped.
+ * Positions are (epoch, transaction_id, global_position); visibility.ts says
+ * which of them a reader may see, and why it never skips one.
  *
  * An append checks the expected revision and writes in one round trip:
  * `tally_append_one` for a single event, `tally_append_many` for a batch sent
@@ -127,4 +127,5 @@ export const eventStoreMigrations: readonly Migration[] = [
       throw new Error('002_append_one_and_many cannot be undone');
     },
   },
+  visibilityMigration,
 ];
