@@ -1,7 +1,9 @@
 import type { Knex } from 'knex';
 import { inBatches } from '../infrastructure/event-store/batches.ts';
-import type { EventStore, Subscription } from '../infrastructure/event-store/event-store.ts';
+import { isAtOrAfter, type EventStore, type Subscription } from '../infrastructure/event-store/event-store.ts';
+import { trackHandled } from '../infrastructure/event-store/handled-position.ts';
 import type { Checkpoints } from '../infrastructure/postgres/checkpoints.ts';
+import type { StatusBoard } from '../infrastructure/postgres/subscriber-status.ts';
 import type { Logger } from '../infrastructure/logger.ts';
 import { retryUntilStopped } from '../infrastructure/retry-until-stopped.ts';
 import type { Projection } from './projection.ts';
@@ -13,6 +15,8 @@ export interface ProjectorOptions {
   readonly checkpoints: Checkpoints;
   readonly projections: readonly Projection[];
   readonly logger: Logger;
+  /** Where each projection's state is shown to /health; none in some tests. */
+  readonly board?: StatusBoard;
   readonly batchSize?: number;
   /** Called when a projection cannot go on (a bug, not an outage: outages are retried). */
   readonly onFatal: (error: unknown) => void;
@@ -25,11 +29,14 @@ export interface RunningProjector {
 export const projectionCheckpoint = (projection: Projection): string => `projection:${projection.name}`;
 
 /**
- * One subscription per projection, from its own checkpoint. Each batch and the
- * checkpoint that covers it commit together, and the commit is announced on
- * READ_MODELS_CHANNEL. A failing batch is retried whole, never skipped.
+ * One subscription per projection, from its own checkpoint. A batch runs in
+ * one transaction that first locks the checkpoint and applies only the events
+ * after it, then moves it: a batch retried after a lost COMMIT reply, or run
+ * at once by a second projector, applies nothing twice. The commit is
+ * announced on READ_MODELS_CHANNEL. A failing batch is retried whole, never
+ * skipped, and the projection shows as failing meanwhile.
  */
-export const startProjector = async ({ store, knex, checkpoints, projections, logger, onFatal, batchSize = 500 }: ProjectorOptions): Promise<RunningProjector> => {
+export const startProjector = async ({ store, knex, checkpoints, projections, logger, board, onFatal, batchSize = 500 }: ProjectorOptions): Promise<RunningProjector> => {
   const stopping = new AbortController();
   const subscriptions: Subscription[] = [];
 
@@ -40,14 +47,26 @@ export const startProjector = async ({ store, knex, checkpoints, projections, lo
     if (stopping.signal.aborted) return;
     const subscription = store.subscribeToAll({ fromPosition, filter: { eventTypes: projection.eventTypes } });
     subscriptions.push(subscription);
-    for await (const batch of inBatches(subscription, batchSize)) {
-      const step = () =>
-        knex.transaction(async (trx) => {
-          for (const event of batch) await projection.apply(trx, event);
-          await checkpoints.save(name, batch[batch.length - 1]!.position, trx);
-          await trx.raw('select pg_notify(?, ?)', [READ_MODELS_CHANNEL, projection.name]);
-        });
-      await retryUntilStopped(step, stopping.signal, log, 'projecting a batch');
+    const progress = trackHandled(subscription, fromPosition);
+    const tracker = board?.track(name, progress.position);
+    void retryUntilStopped(() => store.headPosition(), stopping.signal, log, 'reading the head of the log').then((head) => tracker?.caughtUpAt(head), () => undefined);
+    try {
+      for await (const batch of inBatches(progress.events, batchSize)) {
+        const step = () =>
+          knex.transaction(async (trx) => {
+            const done = await checkpoints.lock(name, trx);
+            const fresh = batch.filter((event) => !isAtOrAfter(done, event.position));
+            if (fresh.length === 0) return;
+            for (const event of fresh) await projection.apply(trx, event);
+            await checkpoints.save(name, fresh[fresh.length - 1]!.position, trx);
+            await trx.raw('select pg_notify(?, ?)', [READ_MODELS_CHANNEL, projection.name]);
+          });
+        await retryUntilStopped(step, stopping.signal, log, 'projecting a batch', (error) => tracker?.failing(error, batch[0]!.position));
+        progress.handled(batch[batch.length - 1]!.position);
+        tracker?.progressed();
+      }
+    } finally {
+      tracker?.untrack();
     }
   };
 

@@ -5,7 +5,9 @@ import { trackedEventDecider } from '../../domain/tracked-event/tracked-event-de
 import { trackedEventStream, type EventRegistered, type RuleMatched } from '../../domain/tracked-event/tracked-event-events.ts';
 import { asDomainEvent, toEventToAppend } from '../../infrastructure/event-store/domain-event.ts';
 import { ConcurrencyError, isAtOrAfter, type EventStore, type RecordedEvent } from '../../infrastructure/event-store/event-store.ts';
+import { trackHandled } from '../../infrastructure/event-store/handled-position.ts';
 import type { Checkpoints } from '../../infrastructure/postgres/checkpoints.ts';
+import type { StatusBoard } from '../../infrastructure/postgres/subscriber-status.ts';
 import type { Logger } from '../../infrastructure/logger.ts';
 import { retryUntilStopped } from '../../infrastructure/retry-until-stopped.ts';
 
@@ -25,6 +27,8 @@ export interface RuleEngineOptions {
   readonly checkpoints: Checkpoints;
   readonly clock: () => Date;
   readonly logger: Logger;
+  /** Where the engine's state is shown to /health; none in some tests. */
+  readonly board?: StatusBoard;
   /** Called when the engine cannot go on (a bug, not an outage: outages are retried). */
   readonly onFatal: (error: unknown) => void;
 }
@@ -39,7 +43,7 @@ export interface RunningReactor {
  * revision of `EventRegistered`, then grants each `RuleMatched` with an
  * append to a new earning stream. Both appends are safe to repeat after a crash.
  */
-export const startRuleEngine = async ({ store, checkpoints, clock, logger, onFatal }: RuleEngineOptions): Promise<RunningReactor> => {
+export const startRuleEngine = async ({ store, checkpoints, clock, logger, board, onFatal }: RuleEngineOptions): Promise<RunningReactor> => {
   const log = logger.child({ role: 'rule-engine' });
   const checkpoint = await checkpoints.load(RULE_ENGINE_CHECKPOINT);
   const book = createRuleBook();
@@ -107,13 +111,25 @@ export const startRuleEngine = async ({ store, checkpoints, clock, logger, onFat
     return recorded.type === 'RuleMatched' ? grant(recorded) : undefined;
   };
 
+  // The book is rebuilt from the start of the log; what the checkpoint covers is handled already.
+  const progress = trackHandled(subscription, undefined);
+  const tracker = board?.track(RULE_ENGINE_CHECKPOINT, () => {
+    const position = progress.position();
+    return checkpoint !== undefined && !isAtOrAfter(position, checkpoint) ? checkpoint : position;
+  });
+  void retryUntilStopped(() => store.headPosition(), stopping.signal, log, 'reading the head of the log').then((head) => tracker?.caughtUpAt(head), () => undefined);
+
   const run = async (): Promise<void> => {
-    for await (const recorded of subscription) {
+    for await (const recorded of progress.events) {
       const effect = step(recorded);
-      if (!effect) continue;
-      // An outage of the store must not skip the effect: it is tried again until it goes through or we stop.
-      await retryUntilStopped(effect, stopping.signal, log, `appending the effect of ${recorded.position}`);
-      await retryUntilStopped(() => checkpoints.save(RULE_ENGINE_CHECKPOINT, recorded.position), stopping.signal, log, 'saving the checkpoint');
+      if (effect) {
+        const failing = (error: unknown) => tracker?.failing(error, recorded.position);
+        // An outage of the store must not skip the effect: it is tried again until it goes through or we stop.
+        await retryUntilStopped(effect, stopping.signal, log, `appending the effect of ${recorded.position}`, failing);
+        await retryUntilStopped(() => checkpoints.save(RULE_ENGINE_CHECKPOINT, recorded.position), stopping.signal, log, 'saving the checkpoint', failing);
+      }
+      progress.handled(recorded.position);
+      tracker?.progressed();
     }
   };
 
@@ -128,6 +144,7 @@ export const startRuleEngine = async ({ store, checkpoints, clock, logger, onFat
       stopping.abort();
       await subscription.close();
       await running;
+      tracker?.untrack();
     },
   };
 };

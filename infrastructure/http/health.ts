@@ -1,0 +1,98 @@
+import type { RequestHandler } from 'express';
+import type { Knex } from 'knex';
+import { isAtOrAfter, type EventStore } from '../event-store/event-store.ts';
+import { readSubscriberStatus, type SubscriberState, type SubscriberStatus } from '../postgres/subscriber-status.ts';
+
+/** `stopped`: no process reports the subscriber (none runs it, or all that did are gone). */
+export type ReportedState = SubscriberState | 'stopped';
+
+export interface SubscriberHealth {
+  readonly state: ReportedState;
+  readonly position: string | null;
+  /** Events in the log after `position` (at most LAG_COUNT_CAP, then `eventsAtLeast`), and the age of the oldest of them. */
+  readonly lag: { readonly events: number; readonly eventsAtLeast?: true; readonly seconds: number } | null;
+  readonly since: string | null;
+  readonly instance: string | null;
+  readonly standbys: number;
+  readonly error?: string;
+  readonly stuckAt?: string;
+}
+
+export interface HealthReport {
+  readonly status: 'ok' | 'failing';
+  readonly checks: Record<string, string>;
+  readonly subscribers: Record<string, SubscriberHealth>;
+}
+
+export interface HealthOptions {
+  readonly knex: Knex;
+  readonly store: EventStore;
+  /** Every subscriber the deployment must run (each projection, the rule engine). */
+  readonly subscribers: readonly string[];
+  /** A subscriber whose oldest unhandled event is older than this makes the service unhealthy. */
+  readonly maxLagSeconds: number;
+  /** A process whose heartbeat is older than this is gone. */
+  readonly staleAfterMs?: number;
+}
+
+/** Counting stops here: health must stay cheap however far behind a subscriber is. */
+const LAG_COUNT_CAP = 1000;
+
+const failing = (error: unknown): string => `failing: ${error instanceof Error ? error.message : String(error)}`;
+
+export type HealthCheck = () => Promise<HealthReport>;
+
+/** One health check for both APIs: their dependencies, and every subscriber behind the read side. */
+export const createHealthCheck = ({ knex, store, subscribers, maxLagSeconds, staleAfterMs = 10_000 }: HealthOptions): HealthCheck => {
+  const lagOf = async (position: string | null) => {
+    let events = 0;
+    let oldest: Date | undefined;
+    for await (const event of store.readAll({ fromPosition: position ?? undefined, maxCount: LAG_COUNT_CAP })) {
+      oldest ??= event.recordedAt;
+      events++;
+    }
+    const seconds = oldest ? Math.max(0, (Date.now() - oldest.getTime()) / 1000) : 0;
+    return { events, ...(events >= LAG_COUNT_CAP ? { eventsAtLeast: true as const } : {}), seconds: Math.round(seconds * 1000) / 1000 };
+  };
+
+  const subscriberHealth = async (name: string, rows: readonly SubscriberStatus[]): Promise<SubscriberHealth> => {
+    const mine = rows.filter((row) => row.subscriber === name);
+    const standbys = mine.filter((row) => row.state === 'standby').length;
+    // The active instance; two at once would be a bug of the election, and the further one is shown.
+    const active = mine.filter((row) => row.state !== 'standby').sort((a, b) => (isAtOrAfter(a.position ?? undefined, b.position ?? '') ? -1 : 1))[0];
+    if (!active) return { state: standbys > 0 ? 'standby' : 'stopped', position: null, lag: null, since: null, instance: null, standbys };
+    return {
+      state: active.state,
+      position: active.position,
+      lag: await lagOf(active.position),
+      since: active.since.toISOString(),
+      instance: active.instance,
+      standbys,
+      ...(active.error ? { error: active.error } : {}),
+      ...(active.stuckAt ? { stuckAt: active.stuckAt } : {}),
+    };
+  };
+
+  return async () => {
+    const checks: Record<string, string> = {};
+    checks.database = await knex.raw('select 1').then(() => 'ok', failing);
+    checks.eventStore = await store.headPosition().then(() => 'ok', failing);
+    const report: Record<string, SubscriberHealth> = {};
+    try {
+      const rows = await readSubscriberStatus(knex, staleAfterMs);
+      for (const name of subscribers) report[name] = await subscriberHealth(name, rows);
+      const unwell = Object.entries(report).filter(([, health]) => (health.state !== 'running' && health.state !== 'catching-up') || (health.lag?.seconds ?? 0) > maxLagSeconds);
+      checks.subscribers = unwell.length === 0 ? 'ok' : `failing: ${unwell.map(([name, health]) => `${name} ${health.state === 'running' || health.state === 'catching-up' ? `lags ${health.lag?.seconds} s` : health.state}`).join('; ')}`;
+    } catch (error) {
+      checks.subscribers = failing(error);
+    }
+    const healthy = Object.values(checks).every((value) => value === 'ok');
+    return { status: healthy ? 'ok' : 'failing', checks, subscribers: report };
+  };
+};
+
+/** `GET /health`: 200 when every check passes, else 503; the body says which failed and why. */
+export const healthRoute = (check: HealthCheck): RequestHandler => async (_req, res) => {
+  const report = await check();
+  res.status(report.status === 'ok' ? 200 : 503).json(report);
+};

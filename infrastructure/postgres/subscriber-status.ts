@@ -1,0 +1,163 @@
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import { isAtOrAfter } from '../event-store/event-store.ts';
+import type { Logger } from '../logger.ts';
+import type { Migration } from './migrate.ts';
+
+/**
+ * What each subscriber (a projection, the rule engine) is doing, in every
+ * process that runs one, kept in PostgreSQL so that `/health` of any process
+ * can tell: stuck work is never silent (DESIGN §6). Each process writes its own
+ * rows and refreshes them with a heartbeat; a row whose heartbeat stops is a
+ * process that is gone.
+ */
+export type SubscriberState = 'catching-up' | 'running' | 'standby' | 'failing';
+
+export interface SubscriberStatus {
+  readonly subscriber: string;
+  readonly instance: string;
+  readonly state: SubscriberState;
+  /** How far it has handled the log. */
+  readonly position: string | null;
+  readonly error: string | null;
+  /** The position of the event it cannot get past, while failing. */
+  readonly stuckAt: string | null;
+  readonly since: Date;
+  readonly heartbeatAt: Date;
+}
+
+export const subscriberStatusMigration: Migration = {
+  name: '003_subscriber_status',
+  up: async (knex) => {
+    await knex.schema.createTable('tally_subscriber_status', (t) => {
+      t.text('subscriber').notNullable();
+      t.text('instance').notNullable();
+      t.text('state').notNullable();
+      t.text('position');
+      t.text('error');
+      t.text('stuck_at');
+      t.timestamp('since', { useTz: true }).notNullable();
+      t.timestamp('heartbeat_at', { useTz: true }).notNullable();
+      t.primary(['subscriber', 'instance']);
+    });
+  },
+  down: (knex) => knex.schema.dropTable('tally_subscriber_status'),
+};
+
+/** One subscriber's reports, from the worker that runs it. */
+export interface SubscriberTracker {
+  /** It handled the log up to `position`: running once it reached where the log ended when it started. */
+  progressed(): void;
+  /** It cannot get past `stuckAt`, and is retrying. */
+  failing(error: unknown, stuckAt: string | undefined): void;
+  /** Where the log ended when it started (undefined: the log was empty). */
+  caughtUpAt(position: string | undefined): void;
+  /** Another process leads; this one waits to take over. */
+  standby(): void;
+  untrack(): void;
+}
+
+export interface StatusBoard {
+  readonly instance: string;
+  /** `position` is read at each heartbeat: how far the subscriber has handled the log. */
+  track(subscriber: string, position: () => string | undefined): SubscriberTracker;
+  close(): Promise<void>;
+}
+
+interface Row {
+  state: SubscriberState;
+  error: string | null;
+  stuckAt: string | null;
+  since: Date;
+  position: () => string | undefined;
+}
+
+const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error)).slice(0, 500);
+
+export const createStatusBoard = ({ knex, logger, heartbeatMs = 2000 }: { knex: Knex; logger: Logger; heartbeatMs?: number }): StatusBoard => {
+  const instance = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const rows = new Map<string, Row>();
+  let flushing: Promise<void> | undefined;
+  let again = false;
+
+  const write = async (): Promise<void> => {
+    if (rows.size === 0) return;
+    await knex('tally_subscriber_status')
+      .insert(
+        [...rows].map(([subscriber, row]) => ({
+          subscriber, instance, state: row.state, position: row.position() ?? null, error: row.error, stuck_at: row.stuckAt,
+          since: row.since, heartbeat_at: knex.fn.now(),
+        })),
+      )
+      .onConflict(['subscriber', 'instance'])
+      .merge();
+  };
+  /** At most one write in flight; a change during it makes one more. */
+  const flush = (): void => {
+    if (flushing) return void (again = true);
+    flushing = write()
+      .catch((error: unknown) => logger.debug({ err: error }, 'could not write subscriber status; the next heartbeat tries again'))
+      .finally(() => {
+        flushing = undefined;
+        if (again) {
+          again = false;
+          flush();
+        }
+      });
+  };
+  const timer = setInterval(flush, heartbeatMs);
+  timer.unref();
+
+  const change = (row: Row, state: SubscriberState, error: string | null = null, stuckAt: string | null = null): void => {
+    if (row.state !== state) row.since = new Date();
+    const changed = row.state !== state || row.error !== error || row.stuckAt !== stuckAt;
+    Object.assign(row, { state, error, stuckAt });
+    if (changed) flush();
+  };
+
+  return {
+    instance,
+    track(subscriber, position) {
+      const row: Row = { state: 'catching-up', error: null, stuckAt: null, since: new Date(), position };
+      rows.set(subscriber, row);
+      let target: string | undefined | null = null; // null: not known yet
+      let caughtUp = false;
+      flush();
+      const settle = (): void => {
+        caughtUp ||= target === undefined || (target !== null && isAtOrAfter(position(), target));
+        change(row, caughtUp ? 'running' : 'catching-up');
+      };
+      return {
+        progressed: settle,
+        failing: (error, stuckAt) => change(row, 'failing', describe(error), stuckAt ?? null),
+        caughtUpAt(head) {
+          target = head;
+          settle();
+        },
+        standby: () => change(row, 'standby'),
+        untrack() {
+          rows.delete(subscriber);
+          void knex('tally_subscriber_status').where({ subscriber, instance }).delete().catch(() => undefined);
+        },
+      };
+    },
+    async close() {
+      clearInterval(timer);
+      await flushing;
+      rows.clear();
+      await knex('tally_subscriber_status').where({ instance }).delete().catch(() => undefined);
+    },
+  };
+};
+
+/** Every row refreshed within `freshMs`: the processes that are still there. */
+export const readSubscriberStatus = async (knex: Knex, freshMs: number): Promise<SubscriberStatus[]> => {
+  const rows = await knex('tally_subscriber_status')
+    .where('heartbeat_at', '>', knex.raw(`now() - make_interval(secs => ?)`, [freshMs / 1000]))
+    .select<{ subscriber: string; instance: string; state: SubscriberState; position: string | null; error: string | null; stuck_at: string | null; since: Date; heartbeat_at: Date }[]>();
+  return rows.map((row) => ({
+    subscriber: row.subscriber, instance: row.instance, state: row.state, position: row.position, error: row.error,
+    stuckAt: row.stuck_at, since: row.since, heartbeatAt: row.heartbeat_at,
+  }));
+};
