@@ -71,6 +71,8 @@ interface Row {
   stuckAt: string | null;
   since: Date;
   position: () => string | undefined;
+  /** Looks at the position again: a filtered subscriber moves on without events to handle. */
+  refresh: () => void;
 }
 
 const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error)).slice(0, 500);
@@ -83,6 +85,7 @@ export const createStatusBoard = ({ knex, logger, heartbeatMs = 2000 }: { knex: 
 
   const write = async (): Promise<void> => {
     if (rows.size === 0) return;
+    for (const row of rows.values()) row.refresh();
     await knex('tally_subscriber_status')
       .insert(
         [...rows].map(([subscriber, row]) => ({
@@ -119,15 +122,20 @@ export const createStatusBoard = ({ knex, logger, heartbeatMs = 2000 }: { knex: 
   return {
     instance,
     track(subscriber, position) {
-      const row: Row = { state: 'catching-up', error: null, stuckAt: null, since: new Date(), position };
-      rows.set(subscriber, row);
       let target: string | undefined | null = null; // null: not known yet
       let caughtUp = false;
-      flush();
       const settle = (): void => {
         caughtUp ||= target === undefined || (target !== null && isAtOrAfter(position(), target));
         change(row, caughtUp ? 'running' : 'catching-up');
       };
+      const row: Row = {
+        state: 'catching-up', error: null, stuckAt: null, since: new Date(), position,
+        refresh: () => {
+          if (row.state === 'catching-up') settle();
+        },
+      };
+      rows.set(subscriber, row);
+      flush();
       return {
         progressed: settle,
         failing: (error, stuckAt) => change(row, 'failing', describe(error), stuckAt ?? null),

@@ -1,0 +1,114 @@
+import { expect } from 'chai';
+import pg from 'pg';
+import { runTally } from '../support/running-tally.ts';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
+
+const SUBSCRIBERS = ['projection:campaigns', 'projection:tracked-events', 'projection:earnings', 'reactor:rule-engine'];
+
+const until = async <T>(what: string, probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 20_000): Promise<T> => {
+  for (const deadline = Date.now() + timeoutMs; ; ) {
+    const value = await probe();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+};
+
+/** Stuck work is never silent: /health on both APIs shows every subscriber. */
+describe('health of the subscribers', function () {
+  this.timeout(60_000);
+  let database: TestDatabase;
+  let sql: pg.Client;
+  beforeEach(async () => {
+    database = await createTestDatabase();
+    sql = new pg.Client({ connectionString: database.url });
+    await sql.connect();
+  });
+  afterEach(async () => {
+    await sql.end();
+    await database.drop();
+  });
+
+  it('shows each projection and the rule engine with its position, lag and state, on both APIs', async () => {
+    const app = await runTally(database.url);
+    try {
+      const campaign = await app.commands.post('/campaigns', { name: 'Healthy' });
+      await app.commands.post(`/campaigns/${campaign.body.id}/rules`, { conditions: { merchantId: 'M-1' }, reward: { type: 'fixed', amount: 1 } });
+      const purchase = await app.commands.post('/events', { merchantId: 'M-1', customerId: 'C-1' });
+      expect((await app.queries.get(`/events/${purchase.body.id}?wait=10`)).body.status).to.equal('processed');
+      for (const api of [app.commands, app.queries]) {
+        const health = await until('every subscriber is current', () => api.get('/health'), (reply) =>
+          SUBSCRIBERS.every((name) => reply.body.subscribers?.[name]?.state === 'running' && reply.body.subscribers[name].lag.events === 0));
+        expect(health.status).to.equal(200);
+        expect(health.body.checks).to.deep.include({ database: 'ok', eventStore: 'ok', subscribers: 'ok' });
+        for (const name of SUBSCRIBERS) {
+          expect(health.body.subscribers[name]).to.include.keys('position', 'lag', 'since', 'instance', 'standbys');
+          expect(health.body.subscribers[name].lag).to.deep.equal({ events: 0, seconds: 0 });
+        }
+      }
+      const projections = await app.queries.get('/projections');
+      expect(Object.keys(projections.body.projections).sort()).to.deep.equal(SUBSCRIBERS.filter((name) => name.startsWith('projection:')).sort());
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('shows a projection that cannot apply an event as failing, with the error and where it is stuck (503), and recovers', async () => {
+    const app = await runTally(database.url);
+    try {
+      await until('read models exist', () => sql.query(`select to_regclass('rm_campaigns') as t`), ({ rows }) => rows[0].t !== null);
+      await sql.query(`alter table rm_campaigns add constraint refuse_me check (name <> 'Refuse me')`);
+      const refused = await app.commands.post('/campaigns', { name: 'Refuse me' });
+      for (const api of [app.commands, app.queries]) {
+        const health = await until('the campaigns projection is failing', () => api.get('/health'), (reply) => reply.body.subscribers['projection:campaigns'].state === 'failing');
+        expect(health.status).to.equal(503);
+        expect(health.body.subscribers['projection:campaigns'].error).to.match(/refuse_me/);
+        expect(health.body.subscribers['projection:campaigns'].stuckAt).to.equal(refused.body.position);
+        expect(health.body.checks.subscribers).to.match(/projection:campaigns failing/);
+        // The others go on.
+        expect(health.body.subscribers['reactor:rule-engine'].state).to.equal('running');
+      }
+      // Never skipped: once the cause is gone, the same event is applied.
+      await sql.query('alter table rm_campaigns drop constraint refuse_me');
+      const healed = await until('health is back', () => app.queries.get('/health'), (reply) => reply.status === 200);
+      expect(healed.body.subscribers['projection:campaigns'].state).to.equal('running');
+      expect((await app.queries.get(`/campaigns/${refused.body.id}`)).status).to.equal(200);
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('answers 503 while a subscriber lags more than HEALTH_MAX_LAG_SECONDS, though it is not failing', async () => {
+    const app = await runTally(database.url, { env: { HEALTH_MAX_LAG_SECONDS: '1', DATABASE_LOCK_TIMEOUT_MS: '30000' } });
+    const blocker = new pg.Client({ connectionString: database.url });
+    await blocker.connect();
+    try {
+      await until('read models exist', () => sql.query(`select to_regclass('rm_tracked_events') as t`), ({ rows }) => rows[0].t !== null);
+      // A long report holds a lock the projection needs: it waits, it does not fail.
+      await blocker.query('begin');
+      await blocker.query('lock table rm_tracked_events in share mode');
+      await app.commands.post('/events', { merchantId: 'M-1', customerId: 'C-1' });
+      const lagging = await until('the tracked-events projection lags', () => app.queries.get('/health'), (reply) => reply.status === 503);
+      expect(lagging.body.subscribers['projection:tracked-events'].state).to.equal('running');
+      expect(lagging.body.subscribers['projection:tracked-events'].lag.events).to.be.at.least(1);
+      expect(lagging.body.subscribers['projection:tracked-events'].lag.seconds).to.be.above(1);
+      expect(lagging.body.checks.subscribers).to.match(/projection:tracked-events lags/);
+      await blocker.query('rollback');
+      await until('health is back', () => app.queries.get('/health'), (reply) => reply.status === 200);
+    } finally {
+      await blocker.end();
+      await app.stop();
+    }
+  });
+
+  it('answers 503 when no process runs the projector or the rule engine', async () => {
+    const app = await runTally(database.url, { roles: ['command', 'query'] });
+    try {
+      const health = await app.queries.get('/health');
+      expect(health.status).to.equal(503);
+      for (const name of SUBSCRIBERS) expect(health.body.subscribers[name]).to.deep.include({ state: 'stopped', standbys: 0 });
+    } finally {
+      await app.stop();
+    }
+  });
+});
