@@ -206,7 +206,7 @@ const describeServer = async (pool: pg.Pool, embedded: boolean): Promise<string>
 };
 
 const prepareDatabase = async (url: string): Promise<void> => {
-  const knex = createKnex(url, 2);
+  const knex = createKnex({ url, max: 2 });
   try {
     await migrate(knex, 'tally_event_store_migrations', eventStoreMigrations);
     await knex.raw(RAW_TABLE);
@@ -217,7 +217,7 @@ const prepareDatabase = async (url: string): Promise<void> => {
 
 const benchmark = async (url: string, embedded: boolean): Promise<void> => {
   await prepareDatabase(url);
-  const pool = createPool(url, POOL_SIZE);
+  const pool = createPool({ url, max: POOL_SIZE });
   const store = createPostgresEventStore({ connectionString: url, pool });
   try {
     const server = await describeServer(pool, embedded);

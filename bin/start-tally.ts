@@ -2,21 +2,24 @@ import { randomUUID } from 'node:crypto';
 import { createCommandApi } from '../commands/http/command-api.ts';
 import { followRuleBook } from '../commands/live-rule-book.ts';
 import { startCampaignSchedule, type CampaignSchedule } from '../commands/reactors/campaign-schedule.ts';
-import { startRuleEngine } from '../commands/reactors/rule-engine.ts';
+import { RULE_ENGINE_CHECKPOINT, startRuleEngine } from '../commands/reactors/rule-engine.ts';
 import type { Config } from '../infrastructure/config.ts';
 import type { EventStore } from '../infrastructure/event-store/event-store.ts';
 import { createEsdbEventStore } from '../infrastructure/event-store/esdb/esdb-event-store.ts';
 import { eventStoreMigrations } from '../infrastructure/event-store/postgres/schema.ts';
 import { createPostgresEventStore } from '../infrastructure/event-store/postgres/postgres-event-store.ts';
+import { createHealthCheck } from '../infrastructure/http/health.ts';
 import { serve } from '../infrastructure/http/serve.ts';
 import type { Logger } from '../infrastructure/logger.ts';
 import { checkpointMigrations, createCheckpoints } from '../infrastructure/postgres/checkpoints.ts';
-import { createKnex, createPool } from '../infrastructure/postgres/database.ts';
+import { createKnex, createPool, migrationTimeouts } from '../infrastructure/postgres/database.ts';
 import { startEmbeddedPostgres } from '../infrastructure/postgres/embedded-postgres.ts';
 import { migrate } from '../infrastructure/postgres/migrate.ts';
+import { runElection, type ElectedRole, type Led } from '../infrastructure/postgres/leader-election.ts';
 import { listenToChannel } from '../infrastructure/postgres/notifications.ts';
+import { createStatusBoard } from '../infrastructure/postgres/subscriber-status.ts';
 import { READ_MODEL_MIGRATIONS_TABLE, readModelMigrations } from '../projections/migrations.ts';
-import { startProjector } from '../projections/projector.ts';
+import { projectionCheckpoint, startProjector } from '../projections/projector.ts';
 import { allProjections } from '../projections/read-models/all-projections.ts';
 import { READ_MODELS_CHANNEL } from '../projections/read-models-channel.ts';
 import { createQueryApi } from '../read-api/query-api.ts';
@@ -61,14 +64,20 @@ export const startTally = async ({ config, logger, roles = ROLES, clock = () => 
       stack.push(() => embedded.stop());
       databaseUrl = embedded.url;
     }
-    const pool = createPool(databaseUrl, 20);
+    const timeouts = config.databaseTimeouts;
+    const pool = createPool({ url: databaseUrl, max: 20, timeouts });
     stack.push(() => pool.end());
-    const knex = createKnex(databaseUrl, 10);
+    const knex = createKnex({ url: databaseUrl, max: 10, timeouts });
     stack.push(() => knex.destroy());
 
-    if (config.eventStore.kind === 'postgres') await migrate(knex, 'tally_event_store_migrations', eventStoreMigrations);
-    await migrate(knex, 'tally_checkpoint_migrations', checkpointMigrations);
-    await migrate(knex, READ_MODEL_MIGRATIONS_TABLE, readModelMigrations);
+    const migrator = createKnex({ url: databaseUrl, max: 2, timeouts: migrationTimeouts(timeouts) });
+    try {
+      if (config.eventStore.kind === 'postgres') await migrate(migrator, 'tally_event_store_migrations', eventStoreMigrations);
+      await migrate(migrator, 'tally_checkpoint_migrations', checkpointMigrations);
+      await migrate(migrator, READ_MODEL_MIGRATIONS_TABLE, readModelMigrations);
+    } finally {
+      await migrator.destroy();
+    }
 
     const store: EventStore =
       config.eventStore.kind === 'esdb'
@@ -80,19 +89,48 @@ export const startTally = async ({ config, logger, roles = ROLES, clock = () => 
     stack.push(() => store.close());
     const checkpoints = createCheckpoints(knex);
 
+    const board = createStatusBoard({ knex, logger });
+    stack.push(() => board.close());
+    /** The projector and the rule engine run in one process per database at a time; the others stand by. */
+    const elect = (role: ElectedRole, subscribers: readonly string[], lead: () => Promise<Led>): void => {
+      const standbys = new Map<string, ReturnType<typeof board.track>>();
+      const election = runElection({
+        url: databaseUrl,
+        timeouts,
+        role,
+        logger,
+        intervalMs: config.leaderCheckMs,
+        onStandby: () => {
+          for (const name of subscribers) if (!standbys.has(name)) standbys.set(name, board.track(name, () => undefined));
+          for (const tracker of standbys.values()) tracker.standby();
+        },
+        lead: () => {
+          for (const tracker of standbys.values()) tracker.untrack();
+          standbys.clear();
+          return lead();
+        },
+      });
+      stack.push(() => election.stop());
+    };
+
     let schedule: CampaignSchedule | undefined;
     if (roles.includes('reactor')) {
-      const engine = await startRuleEngine({ store, checkpoints, clock, logger, onFatal });
-      stack.push(() => engine.stop());
+      elect('rule-engine', [RULE_ENGINE_CHECKPOINT], () => startRuleEngine({ store, checkpoints, clock, logger, board, onFatal }));
+      // Schedule transitions are guarded by the campaign's revision: any number may run.
       const running = startCampaignSchedule({ store, clock, logger, cron: scheduleCron });
       stack.push(() => running.stop());
       schedule = running;
     }
     if (roles.includes('projector')) {
-      const projector = await startProjector({ store, knex, checkpoints, projections: allProjections, logger, onFatal });
-      stack.push(() => projector.stop());
+      elect('projector', allProjections.map(projectionCheckpoint), () => startProjector({ store, knex, checkpoints, projections: allProjections, logger, board, onFatal }));
     }
-    const credentials = { username: config.apiUsername, password: config.apiPassword, logger };
+    const health = createHealthCheck({
+      knex,
+      store,
+      subscribers: [...allProjections.map(projectionCheckpoint), RULE_ENGINE_CHECKPOINT],
+      maxLagSeconds: config.healthMaxLagSeconds,
+    });
+    const credentials = { username: config.apiUsername, password: config.apiPassword, logger, health };
     let commandPort: number | undefined;
     let queryPort: number | undefined;
     if (roles.includes('command')) {
@@ -105,7 +143,7 @@ export const startTally = async ({ config, logger, roles = ROLES, clock = () => 
       logger.info({ port: commandPort }, 'command API listening');
     }
     if (roles.includes('query')) {
-      const readModelChanges = listenToChannel(databaseUrl, READ_MODELS_CHANNEL);
+      const readModelChanges = listenToChannel(databaseUrl, READ_MODELS_CHANNEL, timeouts);
       stack.push(() => readModelChanges.close());
       const server = await serve(createQueryApi({ knex, store, readModelChanges, ...credentials }), config.queryPort);
       stack.push(() => server.close());

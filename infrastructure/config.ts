@@ -16,7 +16,46 @@ export interface Config {
   readonly dataDir: string;
   readonly logLevel: string;
   readonly cacheTtlSeconds: number;
+  /** /health answers 503 when a subscriber's oldest unhandled event is older than this. */
+  readonly healthMaxLagSeconds: number;
+  /** How often a standby projector or rule engine tries to take over, and a leader checks its lock. */
+  readonly leaderCheckMs: number;
+  readonly databaseTimeouts: DatabaseTimeouts;
 }
+
+/**
+ * How long any PostgreSQL connection may wait before Tally reports an outage
+ * rather than hang (0: no limit). The server's own limits come first and give
+ * the clearer error; the client's query timeout is for a server that can no
+ * longer answer at all (a half-open connection), so it must be the longer.
+ */
+export interface DatabaseTimeouts {
+  /** Server side: a statement running longer is cancelled (SQLSTATE 57014). */
+  readonly statementTimeoutMs: number;
+  /** Server side: a statement waiting longer for one lock is cancelled (55P03). */
+  readonly lockTimeoutMs: number;
+  /** Server side: a session idle this long inside a transaction is ended, so its locks go. */
+  readonly idleInTransactionTimeoutMs: number;
+  /** Client side: a query with no answer for this long fails, and its connection is discarded. */
+  readonly queryTimeoutMs: number;
+  /** Longest wait for a connection, new or from a pool. */
+  readonly connectTimeoutMs: number;
+  /** TCP keepalive probes start after this much silence, so a dead peer is noticed even on an idle connection (0: off). */
+  readonly keepAliveMs: number;
+}
+
+/** A margin for the network, so that the server's statement timeout is seen before the client gives up. */
+const QUERY_TIMEOUT_MARGIN_MS = 5000;
+const MAX_TIMEOUT_MS = 2_147_483_647; // PostgreSQL's settings and Node's timers are 32-bit
+
+export const DEFAULT_DATABASE_TIMEOUTS: DatabaseTimeouts = {
+  statementTimeoutMs: 30_000,
+  lockTimeoutMs: 10_000,
+  idleInTransactionTimeoutMs: 60_000,
+  queryTimeoutMs: 30_000 + QUERY_TIMEOUT_MARGIN_MS,
+  connectTimeoutMs: 5000,
+  keepAliveMs: 10_000,
+};
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -47,6 +86,31 @@ export const loadConfig = (env: Env = process.env): Config => {
     dataDir: path.resolve(nonEmpty(env.DATA_DIR) ?? '.data'),
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
     cacheTtlSeconds: integer(env, 'CACHE_TTL', 3600, 0),
+    healthMaxLagSeconds: integer(env, 'HEALTH_MAX_LAG_SECONDS', 30, 1),
+    leaderCheckMs: integer(env, 'LEADER_CHECK_MS', 1000, 50, 60_000),
+    databaseTimeouts: databaseTimeouts(env),
+  };
+};
+
+const databaseTimeouts = (env: Env): DatabaseTimeouts => {
+  const defaults = DEFAULT_DATABASE_TIMEOUTS;
+  const milliseconds = (name: string, fallback: number, min = 0): number => integer(env, name, fallback, min, MAX_TIMEOUT_MS);
+  const statementTimeoutMs = milliseconds('DATABASE_STATEMENT_TIMEOUT_MS', defaults.statementTimeoutMs);
+  // Follows the statement timeout unless set; without one, a statement may rightly run long.
+  const queryTimeoutMs = milliseconds('DATABASE_QUERY_TIMEOUT_MS', statementTimeoutMs === 0 ? 0 : statementTimeoutMs + QUERY_TIMEOUT_MARGIN_MS);
+  if (queryTimeoutMs !== 0 && statementTimeoutMs !== 0 && queryTimeoutMs <= statementTimeoutMs) {
+    throw new ConfigError(
+      `DATABASE_QUERY_TIMEOUT_MS (${queryTimeoutMs}) must be longer than DATABASE_STATEMENT_TIMEOUT_MS (${statementTimeoutMs}), or a live server's clearer error is never seen`,
+    );
+  }
+  return {
+    statementTimeoutMs,
+    lockTimeoutMs: milliseconds('DATABASE_LOCK_TIMEOUT_MS', defaults.lockTimeoutMs),
+    idleInTransactionTimeoutMs: milliseconds('DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', defaults.idleInTransactionTimeoutMs),
+    queryTimeoutMs,
+    // Waiting for ever for a connection is never right.
+    connectTimeoutMs: milliseconds('DATABASE_CONNECT_TIMEOUT_MS', defaults.connectTimeoutMs, 1),
+    keepAliveMs: milliseconds('DATABASE_KEEPALIVE_MS', defaults.keepAliveMs),
   };
 };
 

@@ -2,7 +2,9 @@ import express, { type Express } from 'express';
 import type { Knex } from 'knex';
 import type { EventStore } from '../infrastructure/event-store/event-store.ts';
 import { basicAuth } from '../infrastructure/http/basic-auth.ts';
+import { healthRoute, type HealthCheck } from '../infrastructure/http/health.ts';
 import { notFound, problemHandler } from '../infrastructure/http/problem.ts';
+import { refuseUnstorableParams, refuseUnstorableQuery } from '../infrastructure/http/storable-url.ts';
 import type { Logger } from '../infrastructure/logger.ts';
 import type { ChannelListener } from '../infrastructure/postgres/notifications.ts';
 import { numberParam, stringParam } from './query-params.ts';
@@ -16,32 +18,27 @@ export interface QueryApiOptions {
   readonly username: string;
   readonly password: string;
   readonly logger: Logger;
+  readonly health: HealthCheck;
 }
 
 const MAX_WAIT_SECONDS = 30;
 
-export const createQueryApi = ({ knex, store, readModelChanges, username, password, logger }: QueryApiOptions): Express => {
+export const createQueryApi = ({ knex, store, readModelChanges, username, password, logger, health }: QueryApiOptions): Express => {
   const queries = createReadModelQueries(knex);
   const app = express();
   app.disable('x-powered-by');
 
-  app.get('/health', async (_req, res) => {
-    const check = (probe: () => Promise<unknown>) =>
-      probe().then(
-        () => 'ok' as const,
-        (error: unknown) => `failing: ${(error as Error).message}`,
-      );
-    const checks = {
-      readModels: await check(() => knex.raw('select 1')),
-      eventStore: await check(async () => {
-        for await (const _ of store.readAll({ maxCount: 1 })) break;
-      }),
-    };
-    const healthy = Object.values(checks).every((value) => value === 'ok');
-    res.status(healthy ? 200 : 503).json({ status: healthy ? 'ok' : 'failing', checks });
-  });
+  app.get('/health', healthRoute(health));
 
   app.use(basicAuth(username, password));
+  app.use(refuseUnstorableQuery);
+  refuseUnstorableParams(app, 'id', 'streamId');
+
+  // Each read model's position, lag and state: the subscriber part of /health, behind auth.
+  app.get('/projections', async (_req, res) => {
+    const { subscribers } = await health();
+    res.json({ projections: Object.fromEntries(Object.entries(subscribers).filter(([name]) => name.startsWith('projection:'))) });
+  });
 
   app.get('/campaigns', async (req, res) => {
     const limit = numberParam(req, 'limit', { min: 1, max: 1000, fallback: 100 });

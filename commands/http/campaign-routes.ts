@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { campaignDecider, type CampaignCommand } from '../../domain/campaign/campaign-decider.ts';
 import { campaignStream, statusAfter, type CampaignEvent } from '../../domain/campaign/campaign-events.ts';
+import { utcDateTime } from '../../infrastructure/http/date-time.ts';
 import { bodyValidator } from '../../infrastructure/http/validate-body.ts';
 import { handleCommand, type HandledCommand } from '../command-handler.ts';
 import type { CommandContext } from './command-context.ts';
@@ -27,12 +28,14 @@ export const campaignRoutes = ({ store, clock, newId, actor }: CommandContext): 
 
   router.post('/campaigns', async (req, res) => {
     const body = validateCreateCampaign(req.body);
+    const startsAt = body.startsAt === undefined ? undefined : utcDateTime(body.startsAt);
+    const endsAt = body.endsAt === undefined ? undefined : utcDateTime(body.endsAt);
     const campaignId = newId();
     const result = await handleCommand(
       store,
       campaignStream(campaignId),
       campaignDecider,
-      { type: 'CreateCampaign', data: { ...body, currency: body.currency ?? 'EUR', campaignId, now: clock().toISOString() } },
+      { type: 'CreateCampaign', data: { ...body, startsAt, endsAt, currency: body.currency ?? 'EUR', campaignId, now: clock().toISOString() } },
       { metadata: { actor: actor(req) } },
     );
     sendEtag(res.status(201).location(`/campaigns/${campaignId}`), result.revision).json({

@@ -1,6 +1,8 @@
 import express, { type Express } from 'express';
 import { basicAuth } from '../../infrastructure/http/basic-auth.ts';
+import { healthRoute, type HealthCheck } from '../../infrastructure/http/health.ts';
 import { notFound, problemHandler } from '../../infrastructure/http/problem.ts';
+import { refuseUnstorableParams, refuseUnstorableQuery } from '../../infrastructure/http/storable-url.ts';
 import { campaignRoutes } from './campaign-routes.ts';
 import type { CommandContext } from './command-context.ts';
 import { eventRoutes } from './event-routes.ts';
@@ -9,18 +11,22 @@ import { openApiDocument } from './openapi.ts';
 export interface CommandApiOptions extends Omit<CommandContext, 'actor'> {
   readonly username: string;
   readonly password: string;
+  readonly health: HealthCheck;
 }
 
-export const createCommandApi = ({ username, password, ...context }: CommandApiOptions): Express => {
+export const createCommandApi = ({ username, password, health, ...context }: CommandApiOptions): Express => {
   const { logger } = context;
   const app = express();
   app.disable('x-powered-by');
-  app.get('/health', (_req, res) => void res.json({ status: 'ok' }));
+  app.get('/health', healthRoute(health));
   app.use(basicAuth(username, password));
   app.use(express.json({ limit: '1mb' }));
+  app.use(refuseUnstorableQuery);
   const withActor: CommandContext = { ...context, actor: () => username };
   app.get('/openapi.json', (_req, res) => void res.json(openApiDocument));
-  app.use(campaignRoutes(withActor));
+  const campaigns = campaignRoutes(withActor);
+  refuseUnstorableParams(campaigns, 'id', 'ruleId');
+  app.use(campaigns);
   app.use(eventRoutes(withActor));
   app.use((_req, _res, next) => next(notFound()));
   app.use(problemHandler(logger));

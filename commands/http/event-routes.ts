@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { JsonObject } from '../../domain/json.ts';
 import { toMajor } from '../../domain/money.ts';
+import { isAtOrAfter } from '../../infrastructure/event-store/event-store.ts';
 import { badRequest, Problem, problemBody, toProblem } from '../../infrastructure/http/problem.ts';
 import { bodyValidator } from '../../infrastructure/http/validate-body.ts';
 import type { CommandContext } from './command-context.ts';
@@ -8,7 +9,8 @@ import { registerTrackedEvent } from './register-tracked-event.ts';
 import { trackEventBatchSchema, trackEventSchema, type TrackEventBatchBody, type TrackEventBody } from './request-schemas.ts';
 
 const validateTrackEvent = bodyValidator<TrackEventBody>(trackEventSchema);
-const validateBatch = bodyValidator<TrackEventBatchBody>(trackEventBatchSchema);
+// Items are walked one by one by validateTrackEvent, so that one bad item is that item's 400.
+const validateBatch = bodyValidator<TrackEventBatchBody>(trackEventBatchSchema, { opaque: '/events' });
 
 /** Writes of one batch in flight at once: enough to hide round trips, few enough to leave the pool to others. */
 const BATCH_CONCURRENCY = 8;
@@ -47,6 +49,10 @@ export const eventRoutes = ({ store, clock, newId, actor, ruleBook, logger }: Co
     const minPosition = req.query.minPosition;
     if (minPosition !== undefined && (typeof minPosition !== 'string' || !store.isPosition(minPosition))) {
       throw badRequest('minPosition must be a position from an earlier answer', [{ pointer: '/query/minPosition', message: 'is not a position' }]);
+    }
+    // A position past the end of the log was never answered by this store: waiting for it would only end in a 503.
+    if (minPosition !== undefined && !isAtOrAfter(await store.headPosition(), minPosition)) {
+      throw badRequest('minPosition is beyond the end of the log; it must be a position from an earlier answer', [{ pointer: '/query/minPosition', message: 'is beyond the end of the log' }]);
     }
     if (minPosition !== undefined && !(await ruleBook.caughtUpTo(minPosition, 5000))) {
       throw new Problem(503, 'Service Unavailable', 'the rules have not caught up with minPosition yet; retry');

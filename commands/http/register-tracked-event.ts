@@ -1,6 +1,7 @@
 import { trackedEventDecider } from '../../domain/tracked-event/tracked-event-decider.ts';
 import { trackedEventStream } from '../../domain/tracked-event/tracked-event-events.ts';
 import type { EventStore } from '../../infrastructure/event-store/event-store.ts';
+import { utcDateTime } from '../../infrastructure/http/date-time.ts';
 import { handleCommand } from '../command-handler.ts';
 import type { TrackEventBody } from './request-schemas.ts';
 
@@ -32,7 +33,8 @@ export const registerTrackedEvent = async (
       data: {
         eventId,
         eventType: typeof document.type === 'string' ? document.type : null,
-        occurredAt: typeof document.occurredAt === 'string' ? document.occurredAt : now,
+        // In UTC for the read models; the document keeps the client's text, which is what rules match and retries compare.
+        occurredAt: typeof document.occurredAt === 'string' ? utcDateTime(document.occurredAt) : now,
         document,
         now,
       },

@@ -6,6 +6,13 @@ import type { JsonObject } from '../../domain/json.ts';
  * objects validate requests and make GET /openapi.json, so the two cannot drift.
  */
 
+/** Kept in UTC, cut to milliseconds; the exact rules are in infrastructure/http/date-time.ts. */
+const dateTime = {
+  type: 'string',
+  format: 'date-time',
+  description: 'RFC 3339 with an offset within ±14:00, in years 0001–9999, no leap second; stored in UTC, to the millisecond',
+} as const;
+
 export interface CreateCampaignBody {
   name: string;
   description?: string;
@@ -24,8 +31,8 @@ export const createCampaignSchema = {
     description: { type: 'string', maxLength: 5000 },
     currency: { type: 'string', pattern: '^[A-Z]{3}$', description: 'ISO 4217 code; EUR when absent' },
     budget: { type: 'number', exclusiveMinimum: 0, description: 'total that the campaign may grant, in the currency major unit' },
-    startsAt: { type: 'string', format: 'date-time' },
-    endsAt: { type: 'string', format: 'date-time' },
+    startsAt: dateTime,
+    endsAt: dateTime,
   },
 } as const;
 
@@ -92,7 +99,7 @@ export const trackEventSchema = {
   properties: {
     id: { type: 'string', pattern: EVENT_ID_PATTERN, description: 'the client’s id; registration is idempotent on it' },
     type: { type: 'string', minLength: 1, maxLength: 100 },
-    occurredAt: { type: 'string', format: 'date-time' },
+    occurredAt: dateTime,
   },
 } as const;
 

@@ -23,8 +23,9 @@ export class Problem extends Error {
 
 const DOMAIN_STATUS = { not_found: 404, conflict: 409, invalid: 400 } as const;
 const TITLES: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 409: 'Conflict', 412: 'Precondition Failed',
-  413: 'Content Too Large', 415: 'Unsupported Media Type', 500: 'Internal Server Error', 503: 'Service Unavailable',
+  400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 408: 'Request Timeout', 409: 'Conflict', 412: 'Precondition Failed',
+  413: 'Content Too Large', 415: 'Unsupported Media Type', 431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error', 501: 'Not Implemented', 503: 'Service Unavailable',
 };
 
 export const problemBody = (problem: Problem) => ({
@@ -41,8 +42,9 @@ export const sendProblem = (res: Response, problem: Problem): void => {
 };
 
 /**
- * A database or event store that cannot be reached right now: nothing was
- * written, and the same request may succeed later (503), unlike a bug (500).
+ * A database or event store that cannot be reached or answer in time right
+ * now: nothing was written, and the same request may succeed later (503),
+ * unlike a bug (500).
  */
 const isOutage = (error: unknown): boolean => {
   const { code, type } = (error ?? {}) as { code?: unknown; type?: unknown };
@@ -50,10 +52,18 @@ const isOutage = (error: unknown): boolean => {
     if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)) return true;
     // PostgreSQL: connection exceptions (08…), shutting down or starting (57P01-57P03), too many connections.
     if (/^08/.test(code) || ['57P01', '57P02', '57P03', '53300'].includes(code)) return true;
+    // A lock not granted in time (lock_timeout, NOWAIT), or a statement cancelled: by statement_timeout,
+    // or by an operator or a shutdown (pg_cancel_backend), which only the localised message tells apart.
+    // Either way the server rolled the statement and its transaction back.
+    if (code === '55P03' || code === '57014') return true;
   }
   // EventStoreDB client errors carry a type.
   if (type === 'unavailable' || type === 'deadline-exceeded' || type === 'not-leader') return true;
-  return error instanceof Error && /Connection terminated|timeout exceeded when trying to connect/i.test(error.message);
+  if (!(error instanceof Error)) return false;
+  // knex found no free connection in time.
+  if (error.name === 'KnexTimeoutError') return true;
+  // pg's own query_timeout ("Query read timeout"): the server did not answer at all.
+  return /Connection terminated|timeout exceeded when trying to connect|Query read timeout/i.test(error.message);
 };
 
 /** What a client should be told about an error; undefined for a fault of ours (a 500). */
@@ -77,9 +87,31 @@ export const toProblem = (error: unknown): Problem | undefined => {
 export const problemHandler = (logger: Logger): ErrorRequestHandler => (error, req, res, next) => {
   if (res.headersSent) return next(error);
   const problem = toProblem(error);
+  // Not a fault of ours, but an operator must see it: a stuck lock or a dead peer is otherwise silent.
+  if (isOutage(error)) logger.warn({ err: error, method: req.method, url: req.originalUrl }, 'dependency unavailable; answered 503');
   if (problem) return sendProblem(res, problem);
   logger.error({ err: error, method: req.method, url: req.originalUrl }, 'request failed');
   sendProblem(res, new Problem(500, TITLES[500]!, 'an unexpected error occurred'));
+};
+
+/**
+ * A request Node's HTTP parser refused before express saw it (the server's
+ * 'clientError'), or undefined for an error that is not about the request
+ * (a reset connection): nothing can be answered to those.
+ */
+export const parserProblem = (error: { code?: unknown }): Problem | undefined => {
+  switch (error.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return new Problem(431, TITLES[431]!, 'the request line and headers are too large');
+    case 'HPE_INVALID_METHOD':
+      return new Problem(501, TITLES[501]!, 'the request method is not one this server knows');
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return new Problem(413, TITLES[413]!, 'the chunk extensions are too large');
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return new Problem(408, TITLES[408]!, 'the request did not arrive in time');
+    default:
+      return typeof error.code === 'string' && error.code.startsWith('HPE_') ? new Problem(400, TITLES[400]!, 'the request is not well-formed HTTP/1.1') : undefined;
+  }
 };
 
 export const notFound = (detail = 'no such route'): Problem => new Problem(404, TITLES[404]!, detail);

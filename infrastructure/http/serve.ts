@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { Express } from 'express';
+import { answerClientError } from './client-error.ts';
 
 export interface RunningServer {
   readonly port: number;
@@ -9,6 +10,7 @@ export interface RunningServer {
 export const serve = (app: Express, port: number, host = '0.0.0.0'): Promise<RunningServer> =>
   new Promise((resolve, reject) => {
     const server: Server = app.listen(port, host);
+    server.on('clientError', answerClientError);
     server.once('error', reject);
     server.once('listening', () => {
       const address = server.address();

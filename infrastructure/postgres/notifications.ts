@@ -1,4 +1,6 @@
 import pg from 'pg';
+import type { DatabaseTimeouts } from '../config.ts';
+import { connectionConfig } from './database.ts';
 
 /**
  * One LISTEN connection shared by every waiter in the process. If it drops,
@@ -13,7 +15,12 @@ export interface ChannelListener {
   close(): Promise<void>;
 }
 
-export const listenToChannel = (connectionString: string, channel: string): ChannelListener => {
+/**
+ * The connection sits idle for ever by design: keepalive notices a dead peer
+ * and the connect timeout bounds each attempt (`connectionConfig`); nothing
+ * there ends an idle session.
+ */
+export const listenToChannel = (connectionString: string, channel: string, timeouts?: DatabaseTimeouts): ChannelListener => {
   const waiters = new Set<() => void>();
   let client: pg.Client | undefined;
   let closed = false;
@@ -27,7 +34,7 @@ export const listenToChannel = (connectionString: string, channel: string): Chan
 
   const connect = async (): Promise<void> => {
     if (closed) return;
-    const next = new pg.Client({ connectionString });
+    const next = new pg.Client(connectionConfig(connectionString, timeouts));
     next.on('notification', wakeAll);
     next.on('error', () => {
       if (client === next) client = undefined;

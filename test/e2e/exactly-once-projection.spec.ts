@@ -78,7 +78,7 @@ describe('projections under a lost COMMIT reply', function () {
           await rebuild.stop();
         }
         const projected = await contents(knex);
-        expect(projected.rm_tracked_events.every((row: { matched_rule_ids: string[] }) => row.matched_rule_ids.length === 1)).to.equal(true);
+        expect(projected.rm_tracked_events!.every((row: { matched_rule_ids: string[] }) => row.matched_rule_ids.length === 1)).to.equal(true);
         expect(projected).to.deep.equal(await contents(freshKnex));
       } finally {
         await freshKnex.destroy();

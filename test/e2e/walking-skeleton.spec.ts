@@ -190,7 +190,7 @@ for (const kind of EVENT_STORE_KINDS) {
     before(async () => {
       database = await createTestDatabase();
       eventStore = await eventStoreEnv(kind);
-      knex = createKnex(database.url, 1);
+      knex = createKnex({ url: database.url, max: 1 });
     });
     after(async () => {
       await knex?.destroy();

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { expect } from 'chai';
-import { ConfigError, loadConfig } from '../../infrastructure/config.ts';
+import { ConfigError, DEFAULT_DATABASE_TIMEOUTS, loadConfig } from '../../infrastructure/config.ts';
 
 describe('config', () => {
   it('has the documented defaults', () => {
@@ -27,5 +27,36 @@ describe('config', () => {
   it('requires real credentials in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).to.throw(ConfigError, /API_USERNAME/);
     expect(loadConfig({ NODE_ENV: 'production', API_USERNAME: 'u', API_PASSWORD: 'p' }).defaultCredentials).to.equal(false);
+  });
+
+  describe('database timeouts', () => {
+    it('bound every wait by default, the client-side query timeout after the server-side statement timeout', () => {
+      expect(loadConfig({}).databaseTimeouts).to.deep.equal({
+        statementTimeoutMs: 30_000, lockTimeoutMs: 10_000, idleInTransactionTimeoutMs: 60_000,
+        queryTimeoutMs: 35_000, connectTimeoutMs: 5000, keepAliveMs: 10_000,
+      });
+      expect(loadConfig({}).databaseTimeouts).to.deep.equal(DEFAULT_DATABASE_TIMEOUTS);
+    });
+
+    it('reads each from its variable, 0 lifting a limit', () => {
+      expect(loadConfig({
+        DATABASE_STATEMENT_TIMEOUT_MS: '1000', DATABASE_LOCK_TIMEOUT_MS: '0', DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '2000',
+        DATABASE_QUERY_TIMEOUT_MS: '1500', DATABASE_CONNECT_TIMEOUT_MS: '300', DATABASE_KEEPALIVE_MS: '0',
+      }).databaseTimeouts).to.deep.equal({
+        statementTimeoutMs: 1000, lockTimeoutMs: 0, idleInTransactionTimeoutMs: 2000, queryTimeoutMs: 1500, connectTimeoutMs: 300, keepAliveMs: 0,
+      });
+    });
+
+    it('lets the query timeout follow the statement timeout unless set, and lift with it', () => {
+      expect(loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '60000' }).databaseTimeouts.queryTimeoutMs).to.equal(65_000);
+      expect(loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '0' }).databaseTimeouts.queryTimeoutMs).to.equal(0);
+    });
+
+    it('refuses a query timeout that would cut a live server short, and a connect timeout of 0', () => {
+      expect(() => loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '5000', DATABASE_QUERY_TIMEOUT_MS: '5000' })).to.throw(ConfigError, /DATABASE_QUERY_TIMEOUT_MS .* longer than DATABASE_STATEMENT_TIMEOUT_MS/);
+      expect(() => loadConfig({ DATABASE_CONNECT_TIMEOUT_MS: '0' })).to.throw(ConfigError, /DATABASE_CONNECT_TIMEOUT_MS/);
+      expect(() => loadConfig({ DATABASE_KEEPALIVE_MS: '-1' })).to.throw(ConfigError, /DATABASE_KEEPALIVE_MS/);
+      expect(() => loadConfig({ DATABASE_LOCK_TIMEOUT_MS: '3000000000' })).to.throw(ConfigError, /DATABASE_LOCK_TIMEOUT_MS/);
+    });
   });
 });

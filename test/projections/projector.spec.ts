@@ -20,13 +20,13 @@ describe('projector', function () {
 
   before(async () => {
     database = await createTestDatabase();
-    knex = createKnex(database.url, 5);
+    knex = createKnex({ url: database.url, max: 5 });
     await migrate(knex, 'tally_event_store_migrations', eventStoreMigrations);
     await migrate(knex, 'tally_checkpoint_migrations', checkpointMigrations);
     await knex.schema.createTable('counted', (t) => {
       t.text('id').primary();
     });
-    pool = createPool(database.url, 5);
+    pool = createPool({ url: database.url, max: 5 });
     store = createPostgresEventStore({ connectionString: database.url, pool });
   });
   after(async () => {

@@ -7,10 +7,10 @@ import { createTestDatabase } from './test-database.ts';
 /** A PostgreSQL event store in a fresh database of its own; `stop` closes it and drops the database. */
 export const createPostgresStoreForTest = async () => {
   const database = await createTestDatabase();
-  const knex = createKnex(database.url, 2);
+  const knex = createKnex({ url: database.url, max: 2 });
   await migrate(knex, 'tally_event_store_migrations', eventStoreMigrations);
   await knex.destroy();
-  const pool = createPool(database.url, 20);
+  const pool = createPool({ url: database.url, max: 20 });
   const store = createPostgresEventStore({ connectionString: database.url, pool });
   return {
     database,
