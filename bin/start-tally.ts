@@ -85,7 +85,7 @@ export const startTally = async ({ config, logger, roles = ROLES, clock = () => 
             connectionString: config.eventStore.connectionString,
             onResubscribe: (error, attempt) => logger.warn({ err: error, attempt }, 'EventStoreDB subscription dropped; resubscribing'),
           })
-        : createPostgresEventStore({ connectionString: databaseUrl, pool });
+        : createPostgresEventStore({ connectionString: databaseUrl, pool, timeouts });
     stack.push(() => store.close());
     const checkpoints = createCheckpoints(knex);
 

@@ -1,35 +1,47 @@
 import { sleep } from '../../sleep.ts';
-import type { RecordedEvent, Subscription } from '../event-store.ts';
+import { isAtOrAfter, matchesFilter, type RecordedEvent, type Subscription, type SubscriptionFilter } from '../event-store.ts';
+import type { LogTail } from './log-tail.ts';
 
 export interface PollingSubscriptionOptions {
   readonly fromPosition: string | undefined;
+  readonly filter: SubscriptionFilter | undefined;
   /**
-   * Events after `after` that the filter wants, in position order, and the
-   * last position looked at (undefined: nothing new), so that a run of
-   * unwanted events is passed over once, not read again at every poll.
+   * The subscriber's own read, while it is behind what the process's tail
+   * holds: events after `after` that the filter wants, in position order, and
+   * the last position looked at (undefined: nothing visible after `after`), so
+   * that a run of unwanted events is passed over once.
    */
   readonly readPage: (after: string | undefined) => Promise<{ events: RecordedEvent[]; scannedTo: string | undefined }>;
-  /** A counter of write notifications seen so far. */
-  readonly writeGeneration: () => number;
-  /** Resolves at once if writes were notified since `since`, else on the next notification, on timeout or on abort. */
-  readonly waitForWrites: (timeoutMs: number, signal: AbortSignal, since: number) => Promise<void>;
-  readonly maxPollIntervalMs: number;
+  readonly tail: LogTail;
 }
 
 /**
- * Catch-up then live. After an empty read it re-reads quickly a few times
- * (a just-committed row can stay hidden while an older transaction is still
- * open), backing off to `maxPollIntervalMs`; a notification cuts any wait short.
+ * Catch-up then live. Behind the tail it reads its own pages; once it reaches
+ * the tail it takes what the process's one reader of the log's head has read
+ * (log-tail.ts), and falls back to its own pages if it falls behind again.
  */
-export const pollingSubscription = ({ fromPosition, readPage, writeGeneration, waitForWrites, maxPollIntervalMs }: PollingSubscriptionOptions): Subscription => {
+export const pollingSubscription = ({ fromPosition, filter, readPage, tail }: PollingSubscriptionOptions): Subscription => {
   const abort = new AbortController();
   let after = fromPosition;
 
   async function* run(): AsyncGenerator<RecordedEvent> {
-    let idleMs = 5;
     let failures = 0;
     while (!abort.signal.aborted) {
-      const seen = writeGeneration();
+      const held = tail.eventsAfter(after);
+      if (held !== undefined) {
+        if (held.length === 0) {
+          await tail.waitPast(after, abort.signal);
+          continue;
+        }
+        for (const event of held) {
+          if (abort.signal.aborted) return;
+          after = event.position;
+          if (matchesFilter(filter, event)) yield event;
+        }
+        continue;
+      }
+      // Where the tail started before this read began: every event up to it was visible then.
+      const tailStart = tail.start();
       let page: { events: RecordedEvent[]; scannedTo: string | undefined };
       try {
         page = await readPage(after);
@@ -49,11 +61,13 @@ export const pollingSubscription = ({ fromPosition, readPage, writeGeneration, w
       }
       if (page.scannedTo !== undefined) {
         after = page.scannedTo;
-        idleMs = 5;
-        continue;
+      } else if (tailStart === null) {
+        // Nothing visible after `after`: the log's head. The process's tail follows it from here.
+        tail.follow(after);
+      } else if (tailStart !== undefined && !isAtOrAfter(after, tailStart)) {
+        // Nothing visible between `after` and where the tail starts, though all of it was visible: nothing is there.
+        after = tailStart;
       }
-      await waitForWrites(idleMs, abort.signal, seen);
-      idleMs = Math.min(idleMs * 2, maxPollIntervalMs);
     }
   }
 

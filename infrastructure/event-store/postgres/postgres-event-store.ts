@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import type { DatabaseTimeouts } from '../../config.ts';
 import { createNotifier, listenToChannel } from '../../postgres/notifications.ts';
 import {
   ConcurrencyError,
@@ -16,6 +17,7 @@ import {
   type SubscriptionFilter,
 } from '../event-store.ts';
 import { decodePosition, encodePosition, START } from './position.ts';
+import { createLogTail, type LogTail } from './log-tail.ts';
 import { pollingSubscription } from './polling-subscription.ts';
 
 const CHANNEL = 'tally_events';
@@ -55,12 +57,16 @@ export interface PostgresEventStoreOptions {
   readonly pool: pg.Pool;
   /** Longest a subscriber waits between polls when no notification arrives. */
   readonly maxPollIntervalMs?: number;
+  /** Limits of the LISTEN connection (connect timeout, keepalive). */
+  readonly timeouts?: DatabaseTimeouts;
+  /** Events of the log's head kept in memory for this process's subscribers. */
+  readonly tailCapacity?: number;
 }
 
-export const createPostgresEventStore = ({ connectionString, pool, maxPollIntervalMs = 500 }: PostgresEventStoreOptions): EventStore => {
+export const createPostgresEventStore = ({ connectionString, pool, maxPollIntervalMs = 500, timeouts, tailCapacity = 10_000 }: PostgresEventStoreOptions): EventStore => {
   const notifier = createNotifier(pool, CHANNEL);
   let listener: ReturnType<typeof listenToChannel> | undefined;
-  const wakeUps = () => (listener ??= listenToChannel(connectionString, CHANNEL));
+  const wakeUps = () => (listener ??= listenToChannel(connectionString, CHANNEL, timeouts));
 
   const appendOnce = async (streamId: string, events: readonly EventToAppend[], expectedRevision: ExpectedRevision): Promise<AppendResult> => {
     const expected = typeof expectedRevision === 'bigint' ? expectedRevision : EXPECTED_CODE[expectedRevision];
@@ -140,6 +146,17 @@ export const createPostgresEventStore = ({ connectionString, pool, maxPollInterv
     };
   };
 
+  let logTail: LogTail | undefined;
+  const tail = (): LogTail =>
+    (logTail ??= createLogTail({
+      readPage,
+      writeGeneration: () => wakeUps().generation(),
+      waitForWrites: (timeoutMs, signal, since) => wakeUps().wait(timeoutMs, signal, since),
+      maxPollIntervalMs,
+      pageSize: PAGE_SIZE,
+      capacity: tailCapacity,
+    }));
+
   return {
     async appendToStream(streamId, events, { expectedRevision }) {
       if (events.length === 0) throw new TypeError('appendToStream needs at least one event');
@@ -195,14 +212,13 @@ export const createPostgresEventStore = ({ connectionString, pool, maxPollInterv
     subscribeToAll: ({ fromPosition, filter }: SubscribeOptions = {}) =>
       pollingSubscription({
         fromPosition,
+        filter,
         readPage: async (after) => {
           if (filter) return readFilteredPage(after, PAGE_SIZE, filter);
           const events = await readPage(after, PAGE_SIZE);
           return { events, scannedTo: events.at(-1)?.position };
         },
-        writeGeneration: () => wakeUps().generation(),
-        waitForWrites: (timeoutMs, signal, since) => wakeUps().wait(timeoutMs, signal, since),
-        maxPollIntervalMs,
+        tail: tail(),
       }),
 
     async headPosition() {
@@ -215,6 +231,7 @@ export const createPostgresEventStore = ({ connectionString, pool, maxPollInterv
     isPosition: (value) => /^\d{20}:\d{20}$/.test(value),
 
     async close() {
+      logTail?.close();
       await listener?.close();
     },
   };
