@@ -52,6 +52,16 @@ export interface AppendResult {
   readonly position: string;
 }
 
+/** One stream's part of `appendToStreams`. */
+export interface StreamAppend {
+  readonly streamId: string;
+  readonly events: readonly EventToAppend[];
+  readonly expectedRevision: ExpectedRevision;
+}
+
+/** Each append of `appendToStreams` stands on its own: written, or refused by its revision check. */
+export type StreamAppendResult = ({ readonly ok: true } & AppendResult) | { readonly ok: false; readonly error: ConcurrencyError };
+
 export interface ReadStreamOptions {
   readonly fromRevision?: bigint;
   readonly maxCount?: number;
@@ -91,6 +101,15 @@ export interface EventStore {
     events: readonly EventToAppend[],
     options: { readonly expectedRevision: ExpectedRevision },
   ): Promise<AppendResult>;
+  /**
+   * Many appends in as few round trips as the store allows (one transaction on
+   * PostgreSQL). A revision mismatch refuses that append only, and is reported
+   * in its place; the others are written (PostgreSQL: in the order given, in
+   * one transaction; EventStoreDB: several at once). Any other error
+   * fails the call; on a store that is not transactional some appends may have
+   * been written then, so callers retry with the same revisions.
+   */
+  appendToStreams(appends: readonly StreamAppend[]): Promise<StreamAppendResult[]>;
   readStream(streamId: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
   readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
   subscribeToAll(options?: SubscribeOptions): Subscription;

@@ -126,6 +126,44 @@ export const eventStoreContract = (adapterName: string, create: () => Promise<Ev
       });
     });
 
+    describe('appendToStreams', () => {
+      it('appends to many streams at once, each checked against its own revision', async () => {
+        const s = streams();
+        await store.appendToStream(s.name('old'), [event()], { expectedRevision: 'no_stream' });
+        const results = await store.appendToStreams([
+          { streamId: s.name('a'), events: [event('Numbered', { n: 1 }), event('Numbered', { n: 2 })], expectedRevision: 'no_stream' },
+          { streamId: s.name('old'), events: [event('Numbered', { n: 3 })], expectedRevision: 'no_stream' },
+          { streamId: s.name('old'), events: [event('Numbered', { n: 4 })], expectedRevision: 0n },
+          { streamId: s.name('b'), events: [event('Numbered', { n: 5 })], expectedRevision: 'any' },
+          { streamId: s.name('missing'), events: [event('Numbered', { n: 6 })], expectedRevision: 'stream_exists' },
+        ]);
+        expect(results.map((result) => result.ok)).to.deep.equal([true, false, true, true, false]);
+        const [a, refused, old, b, missing] = results;
+        expect(a).to.deep.include({ ok: true, nextRevision: 1n });
+        expect(old).to.deep.include({ ok: true, nextRevision: 1n });
+        expect(b).to.deep.include({ ok: true, nextRevision: 0n });
+        if (refused?.ok !== false || missing?.ok !== false) throw new Error('expected refusals');
+        expect(refused.error).to.be.instanceOf(ConcurrencyError);
+        expect(refused.error).to.deep.include({ streamId: s.name('old'), expected: 'no_stream', actual: 0n });
+        expect(missing.error).to.deep.include({ expected: 'stream_exists', actual: 'no_stream' });
+        expect((await collect(store.readStream(s.name('old')))).map((e) => e.data.n)).to.deep.equal([1, 4]);
+        expect((await collect(store.readStream(s.name('a')))).map((e) => e.data.n)).to.deep.equal([1, 2]);
+        // Across streams the order is the store's (PostgreSQL keeps the order given; EventStoreDB appends at once).
+        const all = (await collect(store.readAll())).filter((e) => e.streamId.startsWith(s.prefix));
+        expect(all.map((e) => e.data.n).sort()).to.deep.equal([1, 1, 2, 4, 5]);
+        for (const result of [a, old, b]) expect(all.map((e) => e.position)).to.include(result?.ok ? result.position : '');
+      });
+
+      it('lets exactly one of many concurrent batches create the same stream', async () => {
+        const s = streams();
+        const results = await Promise.all(
+          Array.from({ length: 6 }, (_, n) => store.appendToStreams([{ streamId: s.name('shared'), events: [event('Numbered', { n })], expectedRevision: 'no_stream' }])),
+        );
+        expect(results.flat().filter((result) => result.ok)).to.have.length(1);
+        expect(await collect(store.readStream(s.name('shared')))).to.have.length(1);
+      });
+    });
+
     describe('readStream', () => {
       let s: ReturnType<typeof streams>;
       before(async () => {

@@ -141,6 +141,16 @@ describe('PostgreSQL event store', () => {
     }
   });
 
+  it('appends many streams in one transaction, in the order given', async () => {
+    const { store } = underTest;
+    const prefix = `batch-${randomUUID().slice(0, 8)}`;
+    const results = await store.appendToStreams(Array.from({ length: 20 }, (_, n) => ({ streamId: `${prefix}-${n}`, events: [{ type: 'Numbered', data: { n } }], expectedRevision: 'no_stream' as const })));
+    const positions = results.map((result) => (result.ok ? result.position : ''));
+    expect([...positions].sort()).to.deep.equal(positions);
+    // One transaction: one transaction id in every position.
+    expect(new Set(positions.map((position) => position.split(':')[0])).size).to.equal(1);
+  });
+
   it('passes over events its filter does not want once, and says how far it has read', async () => {
     const { store } = underTest;
     const prefix = `pass-${randomUUID().slice(0, 8)}`;

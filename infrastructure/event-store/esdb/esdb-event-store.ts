@@ -27,6 +27,7 @@ import {
   type ExpectedRevision,
   type JsonObject,
   type RecordedEvent,
+  type StreamAppendResult,
   type SubscriptionFilter,
 } from '../event-store.ts';
 import { decodeEsdbPosition, encodeEsdbPosition } from './esdb-position.ts';
@@ -59,6 +60,8 @@ const toRecorded = (resolved: ResolvedEvent | AllStreamResolvedEvent): RecordedE
 };
 
 const PAGE_SIZE = 1000;
+/** Appends of one appendToStreams call in flight at once. */
+const APPEND_CONCURRENCY = 16;
 
 /**
  * Reads a whole (bounded) read call before anything is handed on: leaving a
@@ -94,7 +97,26 @@ export interface EsdbEventStoreOptions {
 export const createEsdbEventStore = ({ connectionString, maxResubscribeDelayMs = 5000, onResubscribe }: EsdbEventStoreOptions): EventStore => {
   const client = EventStoreDBClient.connectionString(connectionString);
 
-  return {
+  const store: EventStore = {
+    async appendToStreams(appends) {
+      // EventStoreDB appends one stream per call: several calls in flight hide the round trips.
+      const results: StreamAppendResult[] = new Array(appends.length);
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        for (let index = next++; index < appends.length; index = next++) {
+          const { streamId, events, expectedRevision } = appends[index]!;
+          try {
+            results[index] = { ok: true, ...(await store.appendToStream(streamId, events, { expectedRevision })) };
+          } catch (error) {
+            if (!(error instanceof ConcurrencyError)) throw error;
+            results[index] = { ok: false, error };
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(APPEND_CONCURRENCY, appends.length) }, worker));
+      return results;
+    },
+
     async appendToStream(streamId, events, { expectedRevision }) {
       if (events.length === 0) throw new TypeError('appendToStream needs at least one event');
       try {
@@ -198,4 +220,5 @@ export const createEsdbEventStore = ({ connectionString, maxResubscribeDelayMs =
       await client.dispose();
     },
   };
+  return store;
 };

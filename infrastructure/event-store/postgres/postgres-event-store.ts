@@ -13,6 +13,7 @@ import {
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
+  type StreamAppendResult,
   type SubscribeOptions,
   type SubscriptionFilter,
 } from '../event-store.ts';
@@ -157,7 +158,40 @@ export const createPostgresEventStore = ({ connectionString, pool, maxPollInterv
       capacity: tailCapacity,
     }));
 
+  const toExpected = (expectedRevision: ExpectedRevision): string => (typeof expectedRevision === 'bigint' ? expectedRevision : EXPECTED_CODE[expectedRevision]).toString();
+
   return {
+    async appendToStreams(appends) {
+      if (appends.length === 0) return [];
+      if (appends.some((append) => append.events.length === 0)) throw new TypeError('appendToStreams needs at least one event per stream');
+      const items = JSON.stringify(
+        appends.map(({ streamId, events, expectedRevision }) => ({
+          stream: streamId,
+          expected: toExpected(expectedRevision),
+          events: events.map(({ id, type, data, metadata }) => ({ id: id ?? randomUUID(), type, data, metadata: metadata ?? {} })),
+        })),
+      );
+      let rows: { item: number; ok: boolean; actual: string; next_revision: string; epoch: number; transaction_id: string; global_position: string }[];
+      for (let attempt = 1; ; attempt++) {
+        try {
+          ({ rows } = await pool.query('select * from tally_append_batch($1::jsonb)', [items]));
+          break;
+        } catch (error) {
+          // Two batches that share streams, taken in other orders: PostgreSQL undoes one; it is tried again whole.
+          if ((error as { code?: string }).code !== '40P01' || attempt >= 3) throw error;
+        }
+      }
+      notifier.poke();
+      return rows.map((row, index): StreamAppendResult => {
+        const { streamId, expectedRevision } = appends[index]!;
+        if (!row.ok) {
+          const actual = BigInt(row.actual);
+          return { ok: false, error: new ConcurrencyError(streamId, expectedRevision, actual < 0n ? 'no_stream' : actual) };
+        }
+        return { ok: true, nextRevision: BigInt(row.next_revision), position: encodePosition(row.epoch, row.transaction_id, row.global_position) };
+      });
+    },
+
     async appendToStream(streamId, events, { expectedRevision }) {
       if (events.length === 0) throw new TypeError('appendToStream needs at least one event');
       let result: AppendResult | undefined;

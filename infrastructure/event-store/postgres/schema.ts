@@ -1,4 +1,5 @@
 import type { Migration } from '../../postgres/migrate.ts';
+import { appendBatchMigration } from './append-batch.ts';
 import { visibilityMigration } from './visibility.ts';
 
 /**
@@ -128,4 +129,5 @@ export const eventStoreMigrations: readonly Migration[] = [
     },
   },
   visibilityMigration,
+  appendBatchMigration,
 ];
