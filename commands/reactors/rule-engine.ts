@@ -1,10 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
 import { earningStream, type EarningGranted } from '../../domain/earning/earning-events.ts';
 import { createRuleBook, RULE_BOOK_EVENT_TYPES, type RuleBookEvent } from '../../domain/rules/rule-book.ts';
 import { trackedEventDecider } from '../../domain/tracked-event/tracked-event-decider.ts';
 import { trackedEventStream, type EventRegistered, type RuleMatched } from '../../domain/tracked-event/tracked-event-events.ts';
 import { asDomainEvent, toEventToAppend } from '../../infrastructure/event-store/domain-event.ts';
-import { ConcurrencyError, isAtOrAfter, type EventStore, type RecordedEvent } from '../../infrastructure/event-store/event-store.ts';
+import { inBatches } from '../../infrastructure/event-store/batches.ts';
+import { isAtOrAfter, type EventMetadata, type EventStore, type RecordedEvent, type StreamAppend } from '../../infrastructure/event-store/event-store.ts';
 import { trackHandled } from '../../infrastructure/event-store/handled-position.ts';
 import type { Checkpoints } from '../../infrastructure/postgres/checkpoints.ts';
 import type { StatusBoard } from '../../infrastructure/postgres/subscriber-status.ts';
@@ -16,9 +18,12 @@ export const RULE_ENGINE_CHECKPOINT = 'reactor:rule-engine';
 /** Earning ids derive from what they are for, so a replay names the same earnings. */
 const EARNING_NAMESPACE = '6f1d8a52-3c1e-4c36-9a51-1b7f0b6c2d10';
 
-const causedBy = (recorded: RecordedEvent) => ({
-  correlationId: recorded.metadata.correlationId ?? recorded.id,
-  causationId: recorded.id,
+/** Tracked events decided together: one append of all their decisions, one of all their grants. */
+const BATCH_SIZE = 500;
+
+const causedBy = (cause: { id: string; metadata: EventMetadata }): EventMetadata => ({
+  correlationId: cause.metadata.correlationId ?? cause.id,
+  causationId: cause.id,
   actor: 'rule-engine',
 });
 
@@ -31,6 +36,7 @@ export interface RuleEngineOptions {
   readonly board?: StatusBoard;
   /** Called when the engine cannot go on (a bug, not an outage: outages are retried). */
   readonly onFatal: (error: unknown) => void;
+  readonly batchSize?: number;
 }
 
 export interface RunningReactor {
@@ -38,12 +44,17 @@ export interface RunningReactor {
 }
 
 /**
- * DESIGN §5. Reads the whole log in order to keep its rule book; decides each
- * tracked event registered after its checkpoint with one append guarded by the
- * revision of `EventRegistered`, then grants each `RuleMatched` with an
- * append to a new earning stream. Both appends are safe to repeat after a crash.
+ * DESIGN §5. Reads the whole log in order to keep its rule book, and works in
+ * batches of what the subscription has ready: it decides each tracked event
+ * registered after its checkpoint in log order, in memory (the book counts
+ * each decision at once, so the next event sees the budget it left), appends
+ * all the decisions in one call (each guarded by the revision of its
+ * `EventRegistered`: a repeat after a crash is refused, never a second
+ * decision), then grants every match in one call (`no_stream` on each new
+ * `earning-{id}`, so a repeat is harmless), and only then saves its checkpoint,
+ * once per batch.
  */
-export const startRuleEngine = async ({ store, checkpoints, clock, logger, board, onFatal }: RuleEngineOptions): Promise<RunningReactor> => {
+export const startRuleEngine = async ({ store, checkpoints, clock, logger, board, onFatal, batchSize = BATCH_SIZE }: RuleEngineOptions): Promise<RunningReactor> => {
   const log = logger.child({ role: 'rule-engine' });
   const checkpoint = await checkpoints.load(RULE_ENGINE_CHECKPOINT);
   const book = createRuleBook();
@@ -51,12 +62,18 @@ export const startRuleEngine = async ({ store, checkpoints, clock, logger, board
   const subscription = store.subscribeToAll({
     filter: { eventTypes: [...RULE_BOOK_EVENT_TYPES, 'EventRegistered'] },
   });
-
-  type Effect = () => Promise<void>;
   const replayed = (recorded: RecordedEvent): boolean => checkpoint !== undefined && isAtOrAfter(checkpoint, recorded.position);
+  /** Earnings this engine granted right after deciding, until their RuleMatched comes back through the log. */
+  const grantedEarly = new Set<string>();
 
-  /** Folds the event into the book at once; returns the append it calls for, if any, to be retried on its own. */
-  const decide = (recorded: RecordedEvent): Effect | undefined => {
+  interface Decided {
+    readonly append: StreamAppend;
+    /** The decision's RuleMatched events, with the ids they are appended under (the causes of their grants). */
+    readonly matches: readonly { readonly id: string; readonly metadata: EventMetadata; readonly data: RuleMatched['data'] }[];
+  }
+
+  /** Folds the event into the book at once; returns the append it calls for, if any. */
+  const decide = (recorded: RecordedEvent): Decided | undefined => {
     const registered = asDomainEvent<EventRegistered>(recorded);
     const { eventId, document, registeredAt } = registered.data;
     const decision = book.decide(document, registeredAt, (campaignId) => uuidv5(`${eventId}/${campaignId}`, EARNING_NAMESPACE));
@@ -64,51 +81,24 @@ export const startRuleEngine = async ({ store, checkpoints, clock, logger, board
     // when the decision events come back through the log, they replace this count.
     book.record(eventId, decision);
     if (replayed(recorded)) return undefined;
-    const events = trackedEventDecider.decide(
-      { type: 'DecideEvent', data: decision },
-      trackedEventDecider.evolve(trackedEventDecider.initialState(), registered),
-    );
-    return async () => {
-      try {
-        await store.appendToStream(trackedEventStream(eventId), events.map((event) => toEventToAppend(event, causedBy(recorded))), {
-          expectedRevision: recorded.revision,
-        });
-      } catch (error) {
-        if (!(error instanceof ConcurrencyError)) throw error;
-        log.debug({ eventId }, 'already decided');
-      }
+    const events = trackedEventDecider
+      .decide({ type: 'DecideEvent', data: decision }, trackedEventDecider.evolve(trackedEventDecider.initialState(), registered))
+      .map((event) => ({ ...toEventToAppend(event, causedBy(recorded)), id: randomUUID(), event }));
+    return {
+      append: { streamId: trackedEventStream(eventId), events, expectedRevision: recorded.revision },
+      matches: events.flatMap(({ id, metadata, event }) => (event.type === 'RuleMatched' ? [{ id, metadata: metadata ?? {}, data: event.data }] : [])),
     };
   };
 
-  const grant = (recorded: RecordedEvent): Effect | undefined => {
-    if (replayed(recorded)) return undefined;
-    const { data } = asDomainEvent<RuleMatched>(recorded);
+  const grant = (cause: { id: string; metadata: EventMetadata }, data: RuleMatched['data']): StreamAppend => {
     const granted: EarningGranted = {
       type: 'EarningGranted',
       data: {
-        earningId: data.earningId,
-        eventId: data.eventId,
-        campaignId: data.campaignId,
-        ruleId: data.ruleId,
-        beneficiaryId: data.beneficiaryId,
-        amount: data.amount,
-        currency: data.currency,
-        grantedAt: clock().toISOString(),
+        earningId: data.earningId, eventId: data.eventId, campaignId: data.campaignId, ruleId: data.ruleId,
+        beneficiaryId: data.beneficiaryId, amount: data.amount, currency: data.currency, grantedAt: clock().toISOString(),
       },
     };
-    return async () => {
-      try {
-        await store.appendToStream(earningStream(data.earningId), [toEventToAppend(granted, causedBy(recorded))], { expectedRevision: 'no_stream' });
-      } catch (error) {
-        if (!(error instanceof ConcurrencyError)) throw error;
-      }
-    };
-  };
-
-  const step = (recorded: RecordedEvent): Effect | undefined => {
-    if (recorded.type === 'EventRegistered') return decide(recorded);
-    book.apply(asDomainEvent<RuleBookEvent>(recorded));
-    return recorded.type === 'RuleMatched' ? grant(recorded) : undefined;
+    return { streamId: earningStream(data.earningId), events: [toEventToAppend(granted, causedBy(cause))], expectedRevision: 'no_stream' };
   };
 
   // The book is rebuilt from the start of the log; what the checkpoint covers is handled already.
@@ -119,21 +109,48 @@ export const startRuleEngine = async ({ store, checkpoints, clock, logger, board
   });
   void retryUntilStopped(() => store.headPosition(), stopping.signal, log, 'reading the head of the log').then((head) => tracker?.caughtUpAt(head), () => undefined);
 
-  const run = async (): Promise<void> => {
-    for await (const recorded of progress.events) {
-      const effect = step(recorded);
-      if (effect) {
-        const failing = (error: unknown) => tracker?.failing(error, recorded.position);
-        // An outage of the store must not skip the effect: it is tried again until it goes through or we stop.
-        await retryUntilStopped(effect, stopping.signal, log, `appending the effect of ${recorded.position}`, failing);
-        await retryUntilStopped(() => checkpoints.save(RULE_ENGINE_CHECKPOINT, recorded.position), stopping.signal, log, 'saving the checkpoint', failing);
+  const handle = async (batch: readonly RecordedEvent[]): Promise<void> => {
+    const decided: Decided[] = [];
+    const grants: StreamAppend[] = [];
+    for (const recorded of batch) {
+      if (recorded.type === 'EventRegistered') {
+        const decision = decide(recorded);
+        if (decision) decided.push(decision);
+        continue;
       }
-      progress.handled(recorded.position);
-      tracker?.progressed();
+      book.apply(asDomainEvent<RuleBookEvent>(recorded));
+      if (recorded.type !== 'RuleMatched') continue;
+      const { data } = asDomainEvent<RuleMatched>(recorded);
+      // Granted when it was decided, unless that grant may not have gone through (a restart, a lost reply).
+      if (grantedEarly.delete(data.earningId) || replayed(recorded)) continue;
+      grants.push(grant(recorded, data));
     }
+    const last = batch[batch.length - 1]!.position;
+    const failing = (error: unknown) => tracker?.failing(error, batch[0]!.position);
+    // An outage of the store must not skip an effect: each step is tried again until it goes through or we stop.
+    if (decided.length > 0) {
+      const results = await retryUntilStopped(() => store.appendToStreams(decided.map((decision) => decision.append)), stopping.signal, log, `appending the decisions up to ${last}`, failing);
+      results.forEach((result, index) => {
+        // Refused: decided already, by an earlier run whose checkpoint did not cover it; its matches come back through the log.
+        if (!result.ok) return void log.debug({ streamId: result.error.streamId }, 'already decided');
+        for (const match of decided[index]!.matches) {
+          grants.push(grant(match, match.data));
+          grantedEarly.add(match.data.earningId);
+        }
+      });
+    }
+    // Refusals mean granted already: no_stream makes a repeat harmless.
+    if (grants.length > 0) await retryUntilStopped(() => store.appendToStreams(grants), stopping.signal, log, `granting the earnings up to ${last}`, failing);
+    if (decided.length > 0 || grants.length > 0) {
+      await retryUntilStopped(() => checkpoints.save(RULE_ENGINE_CHECKPOINT, last), stopping.signal, log, 'saving the checkpoint', failing);
+    }
+    progress.handled(last);
+    tracker?.progressed();
   };
 
-  const running = run().catch((error: unknown) => {
+  const running = (async () => {
+    for await (const batch of inBatches(progress.events, batchSize)) await handle(batch);
+  })().catch((error: unknown) => {
     if (stopping.signal.aborted) return;
     log.fatal({ err: error }, 'rule engine stopped');
     onFatal(error);

@@ -133,7 +133,7 @@ describe('no hang without a report', function () {
     const { logger, entries } = capturedLogger();
     const app = await runTally(database.url, { env, logger, roles: ['reactor', 'projector', 'query'] });
     cleanups.push(() => app.stop());
-    const retried = (entry: LogEntry): boolean => entry.level === WARN && entry.err?.code === '55P03' && /appending the effect/.test(entry.msg);
+    const retried = (entry: LogEntry): boolean => entry.level === WARN && entry.err?.code === '55P03' && /appending the decisions/.test(entry.msg);
     await eventually(async () => entries.filter(retried).length >= 2, 15_000);
     expect(await lock.revision()).to.equal('0'); // still only EventRegistered: neither skipped nor decided
 
