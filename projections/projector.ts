@@ -57,7 +57,7 @@ export const startProjector = async ({ store, knex, checkpoints, projections, lo
             const done = await checkpoints.lock(name, trx);
             const fresh = batch.filter((event) => !isAtOrAfter(done, event.position));
             if (fresh.length === 0) return;
-            for (const event of fresh) await projection.apply(trx, event);
+            await projection.applyBatch(trx, fresh);
             await checkpoints.save(name, fresh[fresh.length - 1]!.position, trx);
             await trx.raw('select pg_notify(?, ?)', [READ_MODELS_CHANNEL, projection.name]);
           });

@@ -2,7 +2,7 @@ import { CAMPAIGN_EVENT_TYPES, statusAfter, type CampaignEvent } from '../../dom
 import { toMajor } from '../../domain/money.ts';
 import type { Reward } from '../../domain/rules/rule.ts';
 import { asDomainEvent } from '../../infrastructure/event-store/domain-event.ts';
-import type { Projection } from '../projection.ts';
+import { oneByOne, type Projection } from '../projection.ts';
 
 /** Rewards as the HTTP contract shows them: money in major units. */
 const rewardView = (reward: Reward, currency: string) =>
@@ -14,7 +14,7 @@ const rewardView = (reward: Reward, currency: string) =>
 export const campaignsProjection: Projection = {
   name: 'campaigns',
   eventTypes: CAMPAIGN_EVENT_TYPES,
-  async apply(trx, recorded) {
+  applyBatch: oneByOne(async (trx, recorded) => {
     const event = asDomainEvent<CampaignEvent>(recorded);
     const revision = recorded.revision.toString();
     switch (event.type) {
@@ -49,5 +49,5 @@ export const campaignsProjection: Projection = {
         await trx('rm_campaigns').where({ id: event.data.campaignId }).update({ revision });
         return;
     }
-  },
+  }),
 };

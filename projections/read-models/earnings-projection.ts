@@ -3,15 +3,18 @@ import { toMajor } from '../../domain/money.ts';
 import { asDomainEvent } from '../../infrastructure/event-store/domain-event.ts';
 import type { Projection } from '../projection.ts';
 
+/** One row per earning: a batch is one multi-row insert. */
 export const earningsProjection: Projection = {
   name: 'earnings',
   eventTypes: ['EarningGranted'],
-  async apply(trx, recorded) {
-    const event = asDomainEvent<EarningEvent>(recorded);
-    const { earningId, eventId, campaignId, ruleId, beneficiaryId, amount, currency, grantedAt } = event.data;
-    await trx('rm_earnings').insert({
-      id: earningId, event_id: eventId, campaign_id: campaignId, rule_id: ruleId, beneficiary_id: beneficiaryId,
-      amount: toMajor(amount, currency), currency, status: 'granted', granted_at: grantedAt,
+  async applyBatch(trx, events) {
+    const rows = events.map((recorded) => {
+      const { data } = asDomainEvent<EarningEvent>(recorded);
+      return {
+        id: data.earningId, event_id: data.eventId, campaign_id: data.campaignId, rule_id: data.ruleId, beneficiary_id: data.beneficiaryId,
+        amount: toMajor(data.amount, data.currency), currency: data.currency, status: 'granted', granted_at: data.grantedAt,
+      };
     });
+    if (rows.length > 0) await trx('rm_earnings').insert(rows);
   },
 };

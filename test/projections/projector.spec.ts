@@ -6,8 +6,9 @@ import { createPostgresEventStore } from '../../infrastructure/event-store/postg
 import { checkpointMigrations, createCheckpoints } from '../../infrastructure/postgres/checkpoints.ts';
 import { createKnex, createPool } from '../../infrastructure/postgres/database.ts';
 import { migrate } from '../../infrastructure/postgres/migrate.ts';
-import type { Projection } from '../../projections/projection.ts';
+import { oneByOne, type Projection } from '../../projections/projection.ts';
 import { projectionCheckpoint, startProjector } from '../../projections/projector.ts';
+import { capturedLogger } from '../support/captured-logger.ts';
 import { silentLogger } from '../support/silent-logger.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
 
@@ -41,14 +42,14 @@ describe('projector', function () {
     const projection: Projection = {
       name: 'counted',
       eventTypes: ['Counted'],
-      async apply(trx, event) {
+      applyBatch: oneByOne(async (trx, event) => {
         await trx('counted').insert({ id: event.id });
         // Fails after writing part of the batch, as a crash or an outage would.
         if (event.data.n === 7 && failuresLeft > 0) {
           failuresLeft--;
           throw new Error('database went away');
         }
-      },
+      }),
     };
     const checkpoints = createCheckpoints(knex);
     for (let n = 0; n < 10; n++) await store.appendToStream(`counted-${n}`, [{ type: 'Counted', data: { n } }], { expectedRevision: 'no_stream' });
@@ -68,5 +69,32 @@ describe('projector', function () {
     const last: string[] = [];
     for await (const event of store.readAll()) last.push(event.position);
     expect(await checkpoints.load(projectionCheckpoint(projection))).to.equal(last[last.length - 1]);
+  });
+
+  it('lets two projectors run the same projection at once without applying anything twice', async () => {
+    const projection: Projection = {
+      name: 'doubled',
+      eventTypes: ['Doubled'],
+      applyBatch: oneByOne(async (trx, event) => {
+        await trx('counted').insert({ id: event.id });
+      }),
+    };
+    const checkpoints = createCheckpoints(knex);
+    const events = 200;
+    const { logger, entries } = capturedLogger();
+    const projectors = await Promise.all(
+      [1, 2].map(() => startProjector({ store, knex, checkpoints, projections: [projection], logger, onFatal: () => undefined, batchSize: 7 })),
+    );
+    try {
+      for (let n = 0; n < events; n++) await store.appendToStream(`doubled-${n}`, [{ type: 'Doubled', data: { n } }], { expectedRevision: 'no_stream' });
+      const head = await store.headPosition();
+      for (let i = 0; i < 400 && (await checkpoints.load(projectionCheckpoint(projection))) !== head; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      await Promise.all(projectors.map((projector) => projector.stop()));
+    }
+    const rows = await knex('counted').whereIn('id', knex('tally_events').where({ type: 'Doubled' }).select(knex.raw('event_id::text')));
+    expect(rows).to.have.length(events);
+    // Neither wedged on the other's rows: a batch that meets a newer checkpoint applies only what lies after it.
+    expect(entries.map((entry) => entry.err?.message ?? entry.msg)).to.deep.equal([]);
   });
 });
