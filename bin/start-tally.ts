@@ -145,7 +145,10 @@ export const startTally = async ({ config, logger, roles = ROLES, clock = () => 
     if (roles.includes('query')) {
       const readModelChanges = listenToChannel(databaseUrl, READ_MODELS_CHANNEL, timeouts);
       stack.push(() => readModelChanges.close());
-      const server = await serve(createQueryApi({ knex, store, readModelChanges, ...credentials }), config.queryPort);
+      // The query API's own pool: readers never queue behind the projector's writes.
+      const readKnex = createKnex({ url: databaseUrl, max: 10, timeouts });
+      stack.push(() => readKnex.destroy());
+      const server = await serve(createQueryApi({ knex: readKnex, store, readModelChanges, ...credentials }), config.queryPort);
       stack.push(() => server.close());
       queryPort = server.port;
       logger.info({ port: queryPort }, 'query API listening');

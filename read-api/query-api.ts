@@ -7,6 +7,7 @@ import { notFound, problemHandler } from '../infrastructure/http/problem.ts';
 import { refuseUnstorableParams, refuseUnstorableQuery } from '../infrastructure/http/storable-url.ts';
 import type { Logger } from '../infrastructure/logger.ts';
 import type { ChannelListener } from '../infrastructure/postgres/notifications.ts';
+import { createDecisionWaiters } from './decision-waiters.ts';
 import { numberParam, stringParam } from './query-params.ts';
 import { createReadModelQueries } from './read-model-queries.ts';
 
@@ -25,6 +26,7 @@ const MAX_WAIT_SECONDS = 30;
 
 export const createQueryApi = ({ knex, store, readModelChanges, username, password, logger, health }: QueryApiOptions): Express => {
   const queries = createReadModelQueries(knex);
+  const decisions = createDecisionWaiters(knex, readModelChanges);
   const app = express();
   app.disable('x-powered-by');
 
@@ -66,7 +68,7 @@ export const createQueryApi = ({ knex, store, readModelChanges, username, passwo
         if (!event) throw notFound(`event ${req.params.id} not found`);
         return void res.json(event);
       }
-      await readModelChanges.wait(remaining, gone.signal, seen);
+      await decisions.waitFor(req.params.id, remaining, gone.signal, seen);
     }
   });
 
