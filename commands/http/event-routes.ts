@@ -5,18 +5,21 @@ import { isAtOrAfter } from '../../infrastructure/event-store/event-store.ts';
 import { badRequest, Problem, problemBody, toProblem } from '../../infrastructure/http/problem.ts';
 import { bodyValidator } from '../../infrastructure/http/validate-body.ts';
 import type { CommandContext } from './command-context.ts';
-import { registerTrackedEvent } from './register-tracked-event.ts';
+import { registerTrackedEvent, registerTrackedEvents } from './register-tracked-event.ts';
 import { trackEventBatchSchema, trackEventSchema, type TrackEventBatchBody, type TrackEventBody } from './request-schemas.ts';
 
 const validateTrackEvent = bodyValidator<TrackEventBody>(trackEventSchema);
 // Items are walked one by one by validateTrackEvent, so that one bad item is that item's 400.
 const validateBatch = bodyValidator<TrackEventBatchBody>(trackEventBatchSchema, { opaque: '/events' });
 
-/** Writes of one batch in flight at once: enough to hide round trips, few enough to leave the pool to others. */
-const BATCH_CONCURRENCY = 8;
 
 export const eventRoutes = ({ store, clock, newId, actor, ruleBook, logger }: CommandContext): Router => {
   const router = Router();
+  const failed = (error: unknown, index: number) => {
+    const problem = itemProblem(error, index);
+    if (problem.status >= 500) logger.error({ err: error, index }, 'a batch item failed');
+    return { index, status: problem.status, problem };
+  };
 
   router.post('/events', async (req, res) => {
     const body = validateTrackEvent(req.body);
@@ -25,22 +28,24 @@ export const eventRoutes = ({ store, clock, newId, actor, ruleBook, logger }: Co
 
   router.post('/events/batch', async (req, res) => {
     const { events } = validateBatch(req.body);
-    const now = clock().toISOString();
+    const context = { store, now: clock().toISOString(), newId, actor: actor(req) };
     const results: object[] = new Array(events.length);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      for (let index = next++; index < events.length; index = next++) {
-        try {
-          const body = validateTrackEvent(events[index]);
-          results[index] = { index, status: 202, body: await registerTrackedEvent({ store, now, newId, actor: actor(req) }, body) };
-        } catch (error) {
-          const problem = itemProblem(error, index);
-          if (problem.status >= 500) logger.error({ err: error, index }, 'a batch item failed');
-          results[index] = { index, status: problem.status, problem };
-        }
+    const valid: { index: number; body: TrackEventBody }[] = [];
+    events.forEach((item, index) => {
+      try {
+        valid.push({ index, body: validateTrackEvent(item) });
+      } catch (error) {
+        results[index] = failed(error, index);
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, events.length) }, worker));
+    });
+    if (valid.length > 0) {
+      // One round trip for every new id; an outage fails them all, and nothing was written on PostgreSQL.
+      const registered = await registerTrackedEvents(context, valid.map(({ body }) => body)).catch((error: unknown) => valid.map(() => ({ error })));
+      registered.forEach((outcome, n) => {
+        const { index } = valid[n]!;
+        results[index] = 'error' in outcome ? failed(outcome.error, index) : { index, status: 202, body: outcome };
+      });
+    }
     res.status(202).json({ results });
   });
 
@@ -72,7 +77,7 @@ export const eventRoutes = ({ store, clock, newId, actor, ruleBook, logger }: Co
 
 /** One item's failure, as POST /events would answer for it alone; pointers lead into the batch. */
 const itemProblem = (error: unknown, index: number) => {
-  // An outage fails the item, not the batch: the items before it are registered, and a retry with the same ids is safe.
+  // An outage fails the items, not the request: a retry of the batch with the same ids is safe.
   const problem = toProblem(error) ?? new Problem(503, 'Service Unavailable', 'this item could not be registered; retry it');
   return problemBody(new Problem(problem.status, problem.title, problem.detail, problem.errors?.map((e) => ({ ...e, pointer: `/events/${index}${e.pointer}` }))));
 };

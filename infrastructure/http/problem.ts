@@ -57,8 +57,9 @@ const isOutage = (error: unknown): boolean => {
     // Either way the server rolled the statement and its transaction back.
     if (code === '55P03' || code === '57014') return true;
   }
-  // EventStoreDB client errors carry a type.
+  // EventStoreDB client errors carry a type; an append's raw gRPC error only its status (14 UNAVAILABLE, 4 DEADLINE_EXCEEDED).
   if (type === 'unavailable' || type === 'deadline-exceeded' || type === 'not-leader') return true;
+  if ((code === 14 || code === 4) && typeof (error as { details?: unknown }).details === 'string') return true;
   if (!(error instanceof Error)) return false;
   // knex found no free connection in time.
   if (error.name === 'KnexTimeoutError') return true;

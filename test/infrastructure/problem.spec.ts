@@ -28,4 +28,10 @@ describe('the HTTP error mapper', () => {
     expect(toProblem(error)).to.include({ status: 503 });
     expect(toProblem(new TypeError('undefined is not a function'))).to.equal(undefined);
   });
+
+  it('maps an EventStoreDB append that found no server (a raw gRPC UNAVAILABLE) to 503', () => {
+    const unavailable = Object.assign(new Error('14 UNAVAILABLE: No connection established'), { code: 14, details: 'No connection established' });
+    expect(toProblem(unavailable)).to.include({ status: 503 });
+    expect(toProblem(Object.assign(new Error('14'), { code: 14 }))).to.equal(undefined);
+  });
 });
