@@ -14,12 +14,13 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-export const startBenchServer = async (logger: Logger): Promise<BenchServer> => {
+/** `settings`: server settings for the embedded server (e.g. shared_preload_libraries); a server of your own keeps its own. */
+export const startBenchServer = async (logger: Logger, settings?: Readonly<Record<string, string>>): Promise<BenchServer> => {
   const external = process.env.DATABASE_URL;
   if (external) return { adminUrl: external, embedded: false, stop: async () => undefined };
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tally-bench-'));
   try {
-    const server = await startEmbeddedPostgres(dataDir, logger);
+    const server = await startEmbeddedPostgres(dataDir, logger, { settings });
     return {
       adminUrl: server.url,
       embedded: true,

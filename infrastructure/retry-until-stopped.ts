@@ -13,6 +13,7 @@ export const retryUntilStopped = <T>(step: () => Promise<T>, signal: AbortSignal
     maxTimeout: 5000,
     signal,
     onFailedAttempt: ({ error, attemptNumber }) => {
+      if (signal.aborted) return; // stopping: not a failure worth a warning
       logger.warn({ err: error, attemptNumber }, `${what} failed; retrying`);
       onFailure?.(error);
     },

@@ -25,7 +25,7 @@ const DATABASE = 'tally';
  * local port (never 5432, which a system server may hold). As root, PostgreSQL
  * runs as a `postgres` user that owns the data folder.
  */
-export const startEmbeddedPostgres = async (dataDir: string, logger: Logger): Promise<RunningPostgres> => {
+export const startEmbeddedPostgres = async (dataDir: string, logger: Logger, { settings = {} }: { settings?: Readonly<Record<string, string>> } = {}): Promise<RunningPostgres> => {
   const databaseDir = path.join(dataDir, 'postgres');
   await mkdir(dataDir, { recursive: true });
   if (process.getuid?.() === 0) await letPostgresUserThrough(dataDir);
@@ -41,7 +41,7 @@ export const startEmbeddedPostgres = async (dataDir: string, logger: Logger): Pr
     createPostgresUser: process.getuid?.() === 0,
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
     // TCP on loopback only; no Unix socket, whose default folder may belong to a system server.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])],
     onLog: (message) => logger.debug({ postgres: message.trim() }),
     onError: (error) => logger.warn({ postgres: String(error) }),
   });
