@@ -57,7 +57,7 @@ interface Step {
   readonly backlogGrowthPerSecond: number;
   readonly sustained: boolean;
   readonly statementsPerEvent: number | undefined;
-  readonly topStatements: readonly { query: string; calls: number }[];
+  readonly topStatements: readonly { query: string; calls: number; milliseconds: number }[];
 }
 
 const main = async (): Promise<void> => {
@@ -85,6 +85,15 @@ const main = async (): Promise<void> => {
         priority: rule.priority, conditions: toMongoQuery(rule), reward: { type: 'fixed', amount: 1 },
       });
       if (reply.status !== 201) throw new Error(`rule ${i}: ${reply.status} ${JSON.stringify(reply.body)}`);
+    }
+
+    // Setting up wrote 1,010 campaign events: measure only once every subscriber has caught up with them.
+    for (let waited = 0; ; waited += 200) {
+      const health = await client.get(`${app.queryUrl}/health`);
+      const subscribers = Object.values((health.body as { subscribers: Record<string, { lag: { events: number } | null }> }).subscribers);
+      if (health.status === 200 && subscribers.every((subscriber) => subscriber.lag?.events === 0)) break;
+      if (waited > 120_000) throw new Error('the subscribers did not catch up with the set-up within 120 s');
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
 
     const counts = async () => {
@@ -143,7 +152,7 @@ const main = async (): Promise<void> => {
         mode, rate, acceptedPerSecond, backlogGrowthPerSecond: growth,
         sustained: acceptedPerSecond >= rate * 0.95 && growth <= rate * 0.05,
         statementsPerEvent: counted && accepted > 0 ? counted.total / accepted : undefined,
-        topStatements: counted?.top.map(({ query, calls }) => ({ query, calls: calls / accepted })) ?? [],
+        topStatements: counted?.top.map(({ query, calls, milliseconds }) => ({ query, calls: calls / accepted, milliseconds: milliseconds / accepted })) ?? [],
       };
     };
 
@@ -199,8 +208,8 @@ const main = async (): Promise<void> => {
     console.log(`| ratio batch / raw | ${batchBest ? (batchBest.rate / raw).toFixed(2) : 'n/a'} | |`);
     for (const shown of [singleBest, batchBest]) {
       if (!shown) continue;
-      console.log(`\nmost frequent statements per tracked event, ${shown.mode} at ${shown.rate}/s:`);
-      for (const { query, calls } of shown.topStatements) console.log(`${calls.toFixed(3).padStart(8)}  ${query}`);
+      console.log(`\nmost frequent statements per tracked event, ${shown.mode} at ${shown.rate}/s (calls, server ms):`);
+      for (const { query, calls, milliseconds } of shown.topStatements) console.log(`${calls.toFixed(3).padStart(8)} ${milliseconds.toFixed(3).padStart(7)}  ${query}`);
     }
   } finally {
     await app?.stop();

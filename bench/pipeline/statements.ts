@@ -8,7 +8,7 @@ import pg from 'pg';
 export interface StatementCounter {
   reset(): Promise<void>;
   /** Statements run in the app's database since the last reset, by its role, the most frequent first. */
-  read(): Promise<{ total: number; top: { query: string; calls: number }[] }>;
+  read(): Promise<{ total: number; milliseconds: number; top: { query: string; calls: number; milliseconds: number }[] }>;
   close(): Promise<void>;
 }
 
@@ -20,9 +20,12 @@ export const countStatements = async (adminUrl: string, database: string): Promi
   return {
     reset: async () => void (await client.query('select pg_stat_statements_reset()')),
     read: async () => {
-      const { rows } = await client.query<{ query: string; calls: string }>(`select query, calls from pg_stat_statements where ${filter} order by calls desc`, [database]);
-      const top = rows.map((row) => ({ query: row.query.replace(/\s+/g, ' ').slice(0, 90), calls: Number(row.calls) }));
-      return { total: top.reduce((sum, row) => sum + row.calls, 0), top: top.slice(0, 8) };
+      const { rows } = await client.query<{ query: string; calls: string; total_exec_time: number }>(
+        `select query, calls, total_exec_time from pg_stat_statements where ${filter} order by calls desc`,
+        [database],
+      );
+      const top = rows.map((row) => ({ query: row.query.replace(/\s+/g, ' ').slice(0, 90), calls: Number(row.calls), milliseconds: row.total_exec_time }));
+      return { total: top.reduce((sum, row) => sum + row.calls, 0), milliseconds: top.reduce((sum, row) => sum + row.milliseconds, 0), top: top.slice(0, 8) };
     },
     close: () => client.end(),
   };
