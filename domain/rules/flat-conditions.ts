@@ -1,4 +1,6 @@
 import type { JsonObject, JsonValue } from '../json.ts';
+import { hasOwn } from './document-path.ts';
+import { compilePattern } from './pattern.ts';
 
 /** true / false when the flat path could decide; undefined sends the document to sift. */
 export type FlatMatcher = (document: JsonObject) => boolean | undefined;
@@ -20,7 +22,8 @@ const scalarAt = (document: JsonObject, keys: readonly string[]): Scalar | null 
   for (const key of keys) {
     if (current === undefined || current === null) return undefined;
     if (!isPlainObject(current)) return UNDECIDED;
-    current = current[key];
+    // Own fields only: `constructor` or `toString` is no field of a document (document-path.ts).
+    current = hasOwn(current, key) ? current[key] : undefined;
   }
   return typeof current === 'object' && current !== null ? UNDECIDED : current;
 };
@@ -75,8 +78,8 @@ const predicateOf = (condition: JsonValue): Predicate | null => {
       case '$regex': {
         if (typeof operand !== 'string') return null;
         const options = condition.$options;
-        const pattern = new RegExp(operand, typeof options === 'string' ? options : '');
-        part = (value) => typeof value === 'string' && pattern.test(value);
+        const matches = compilePattern(operand, typeof options === 'string' ? options : '');
+        part = (value) => typeof value === 'string' && matches(value);
         break;
       }
       case '$options':

@@ -2,7 +2,7 @@ import { CAMPAIGN_EVENT_TYPES, statusAfter, type CampaignEvent, type CampaignSta
 import type { JsonObject } from '../json.ts';
 import type { Minor } from '../money.ts';
 import type { EventSkipped, Match, RuleMatched, SkipReason } from '../tracked-event/tracked-event-events.ts';
-import { compileConditions, escapePointer, type Matcher } from './conditions.ts';
+import { compileRecordedConditions, escapePointer, type Matcher } from './conditions.ts';
 import { valueAtKeys } from './document-path.ts';
 import { createEqualityIndex, indexKeysOf } from './equality-index.ts';
 import { rewardFor } from './reward.ts';
@@ -185,7 +185,7 @@ export const createRuleBook = (): RuleBook => {
           const { ruleId, name, priority, conditions, reward, beneficiary, limits } = event.data;
           const rule: CompiledRule = {
             ruleId, name, priority, conditions, reward, beneficiary, limits, campaign,
-            matches: compileConditions(conditions), beneficiaryKeys: beneficiary.split('.'), sequence: sequence++, rank: 0,
+            matches: compileRecordedConditions(conditions), beneficiaryKeys: beneficiary.split('.'), sequence: sequence++, rank: 0,
           };
           campaign.rules.push(rule);
           rerank(campaign);
@@ -248,7 +248,7 @@ export const createRuleBook = (): RuleBook => {
             explanations.push({ campaignId: campaign.campaignId, ruleId: rule.ruleId, matched: true });
             continue;
           }
-          rule.explainers ??= Object.entries(rule.conditions).map(([path, condition]) => [path, compileConditions({ [path]: condition })] as const);
+          rule.explainers ??= Object.entries(rule.conditions).map(([path, condition]) => [path, compileRecordedConditions({ [path]: condition })] as const);
           const failed = rule.explainers.find(([, matches]) => !matches(document));
           explanations.push({
             campaignId: campaign.campaignId, ruleId: rule.ruleId, matched: false,

@@ -176,4 +176,38 @@ describe('rule book', () => {
     book.apply({ type: 'CampaignEnded', data: { campaignId: 'c1', at, by: 'api' } });
     expect(book.decide({ customerId: 'C-1' }, at, earningIdFor).matches).to.deep.equal([]);
   });
+
+  it('reads conditions, the beneficiary and the reward base from fields the document has, not from what JavaScript adds', () => {
+    const book = createRuleBook();
+    [
+      campaign('c1'), rule('c1', 'to-constructor', 0, {}, 500, 'constructor.name'),
+      campaign('c2'), rule('c2', 'half-of-length', 0, {}, 0, 'customerId', { reward: { type: 'percentage', rate: 0.5, of: 'items.length', cap: null } }),
+      campaign('c3'), rule('c3', 'on-constructor', 0, { 'constructor.name': 'Object' }),
+    ].forEach(book.apply);
+    expect(book.decide({ customerId: 'C-1', items: [1, 2, 3, 4] }, at, earningIdFor)).to.deep.equal({
+      matches: [],
+      reasons: [
+        { campaignId: 'c1', reason: 'rule to-constructor matched but the document has no beneficiary at "constructor.name"' },
+        { campaignId: 'c2', reason: 'rule half-of-length matched but no number at "items.length" to take 50% of' },
+        { campaignId: 'c3', reason: 'no rule matched' },
+      ],
+    });
+    // Where the document does have those fields, they count like any other.
+    const { matches } = book.decide(JSON.parse('{"customerId": "C-1", "constructor": {"name": "Object"}, "items": {"length": 4}}'), at, earningIdFor);
+    expect(matches.map(({ ruleId, beneficiaryId, amount }) => ({ ruleId, beneficiaryId, amount }))).to.deep.equal([
+      { ruleId: 'to-constructor', beneficiaryId: 'Object', amount: 500 },
+      { ruleId: 'half-of-length', beneficiaryId: 'C-1', amount: 200 },
+      { ruleId: 'on-constructor', beneficiaryId: 'C-1', amount: 500 },
+    ]);
+  });
+
+  it('lets a recorded rule that can no longer compile match nothing, and goes on', () => {
+    const book = createRuleBook();
+    [campaign('c1'), rule('c1', 'lookahead', 9, { sku: { $regex: 'A(?=B)' } }), rule('c1', 'plain', 0, { sku: { $regex: '^A' } }, 100)].forEach(book.apply);
+    expect(book.decide({ sku: 'AB', customerId: 'C-1' }, at, earningIdFor).matches.map((m) => m.ruleId)).to.deep.equal(['plain']);
+    expect(book.explain({ sku: 'AB', customerId: 'C-1' }, at)).to.deep.equal([
+      { campaignId: 'c1', ruleId: 'lookahead', matched: false, failedPath: '/conditions/sku' },
+      { campaignId: 'c1', ruleId: 'plain', matched: true },
+    ]);
+  });
 });
