@@ -1,5 +1,5 @@
 import { sleep } from '../../sleep.ts';
-import { isAtOrAfter, matchesFilter, type RecordedEvent, type Subscription, type SubscriptionFilter } from '../event-store.ts';
+import { matchesFilter, type RecordedEvent, type Subscription, type SubscriptionFilter } from '../event-store.ts';
 import type { LogTail } from './log-tail.ts';
 
 export interface PollingSubscriptionOptions {
@@ -40,7 +40,6 @@ export const pollingSubscription = ({ fromPosition, filter, readPage, tail }: Po
         }
         continue;
       }
-      // Where the tail started before this read began: every event up to it was visible then.
       const tailStart = tail.start();
       let page: { events: RecordedEvent[]; scannedTo: string | undefined };
       try {
@@ -64,9 +63,10 @@ export const pollingSubscription = ({ fromPosition, filter, readPage, tail }: Po
       } else if (tailStart === null) {
         // Nothing visible after `after`: the log's head. The process's tail follows it from here.
         tail.follow(after);
-      } else if (tailStart !== undefined && !isAtOrAfter(after, tailStart)) {
-        // Nothing visible between `after` and where the tail starts, though all of it was visible: nothing is there.
-        after = tailStart;
+      } else {
+        // Behind the tail, yet nothing visible: a horizon can step back for a moment (a transaction that
+        // appended nothing ended between snapshot and check). The events are there: read again shortly.
+        await sleep(5, abort.signal);
       }
     }
   }
