@@ -19,7 +19,7 @@
 import { pino } from 'pino';
 import pg from 'pg';
 import { createBenchDatabase, startBenchServer } from './bench-database.ts';
-import { generateRules, seededRandom, toMongoQuery } from './matcher/rule-set.ts';
+import { generateEvent, generateRules, seededRandom, toMongoQuery } from './matcher/rule-set.ts';
 import { startAppProcess, type AppProcess } from './pipeline/app-process.ts';
 import { jsonClient } from './pipeline/http.ts';
 import { offerLoad, percentile } from './pipeline/load.ts';
@@ -36,19 +36,8 @@ const CAMPAIGNS = 10;
 const RULES = 1000;
 
 const random = seededRandom(7);
-const MERCHANTS = 1000;
-const CHANNELS = ['web', 'app', 'store', 'phone'];
 let sequence = 0;
-const purchase = () => ({
-  id: `e${sequence++}`,
-  type: random() < 0.9 ? 'purchase' : 'refund',
-  merchantId: `M${Math.floor(random() * MERCHANTS)}`,
-  customerId: `C${Math.floor(random() * 10_000)}`,
-  amount: Math.floor(random() * 50_000) / 100,
-  channel: CHANNELS[Math.floor(random() * CHANNELS.length)]!,
-  sku: `SKU-${Math.floor(random() * 100)}`,
-  country: 'NL',
-});
+const purchase = () => generateEvent(sequence++, random);
 
 interface Step {
   readonly mode: 'single' | 'batch';

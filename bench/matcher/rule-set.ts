@@ -54,17 +54,19 @@ export const generateRules = (count: number, random: () => number): BenchRule[] 
   });
 };
 
-export const generateEvents = (count: number, random: () => number): JsonObject[] =>
-  Array.from({ length: count }, (_, i) => ({
-    id: `e${i}`,
-    type: random() < 0.9 ? 'purchase' : 'refund',
-    merchantId: `M${Math.floor(random() * MERCHANTS)}`,
-    customerId: `C${Math.floor(random() * 10_000)}`,
-    amount: Math.floor(random() * 50_000) / 100,
-    channel: CHANNELS[Math.floor(random() * CHANNELS.length)]!,
-    sku: `SKU-${Math.floor(random() * 100)}`,
-    country: COUNTRIES[Math.floor(random() * COUNTRIES.length)]!,
-  }));
+/** One purchase-like document, the n-th of a seeded stream. */
+export const generateEvent = (n: number, random: () => number): JsonObject => ({
+  id: `e${n}`,
+  type: random() < 0.9 ? 'purchase' : 'refund',
+  merchantId: `M${Math.floor(random() * MERCHANTS)}`,
+  customerId: `C${Math.floor(random() * 10_000)}`,
+  amount: Math.floor(random() * 50_000) / 100,
+  channel: CHANNELS[Math.floor(random() * CHANNELS.length)]!,
+  sku: `SKU-${Math.floor(random() * 100)}`,
+  country: COUNTRIES[Math.floor(random() * COUNTRIES.length)]!,
+});
+
+export const generateEvents = (count: number, random: () => number): JsonObject[] => Array.from({ length: count }, (_, n) => generateEvent(n, random));
 
 /** The same rule as a MongoDB-style query (Tally, mingo). */
 export const toMongoQuery = (rule: BenchRule): JsonObject => {

@@ -1,21 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { httpClient } from '../support/http-client.ts';
+import { freePort } from '../../infrastructure/free-port.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
-const freePort = (): Promise<number> =>
-  new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 
 /** Processes whose command line names the folder: an embedded PostgreSQL left behind would show here. */
 const processesUsing = (folder: string): number[] =>

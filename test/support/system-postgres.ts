@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { freePort } from '../../infrastructure/free-port.ts';
 
 const run = promisify(execFile);
 
@@ -21,13 +21,6 @@ export const systemPostgresBin = (): string | undefined => {
   return majors.map((major) => path.join(root, major, 'bin')).find((bin) => ['initdb', 'pg_ctl', 'pg_dump', 'pg_restore', 'pg_resetwal'].every((tool) => existsSync(path.join(bin, tool))));
 };
 
-const freePort = (): Promise<number> =>
-  new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 
 /** PostgreSQL refuses to run as root; as root, its programs run as the `postgres` user. */
 const asPostgresUser = async (): Promise<{ uid?: number; gid?: number }> => {
