@@ -162,6 +162,27 @@ export const eventStoreContract = (adapterName: string, create: () => Promise<Ev
         expect(results.flat().filter((result) => result.ok)).to.have.length(1);
         expect(await collect(store.readStream(s.name('shared')))).to.have.length(1);
       });
+
+      it('gives concurrent batches on the same existing streams each their own revisions, and one winner per expected revision', async () => {
+        const s = streams();
+        const names = ['x', 'y', 'z'].map((name) => s.name(name));
+        for (const name of names) await store.appendToStream(name, [event()], { expectedRevision: 'no_stream' });
+        const batches = 8;
+        const anyResults = await Promise.all(
+          Array.from({ length: batches }, (_, n) => store.appendToStreams(names.map((streamId) => ({ streamId, events: [event('Numbered', { n }), event('Numbered', { n })], expectedRevision: 'any' as const })))),
+        );
+        expect(anyResults.flat().every((result) => result.ok)).to.equal(true);
+        for (const name of names) {
+          const events = await collect(store.readStream(name));
+          expect(events.map((e) => e.revision)).to.deep.equal(Array.from({ length: 1 + 2 * batches }, (_, n) => BigInt(n)));
+          // Each batch's two events sit side by side: a batch claims its revisions at once.
+          for (let at = 1; at < events.length; at += 2) expect(events[at]!.data.n).to.equal(events[at + 1]!.data.n);
+        }
+        const exact = await Promise.all(
+          Array.from({ length: batches }, (_, n) => store.appendToStreams(names.map((streamId) => ({ streamId, events: [event('Numbered', { n })], expectedRevision: BigInt(2 * batches) })))),
+        );
+        for (let item = 0; item < names.length; item++) expect(exact.filter((results) => results[item]!.ok)).to.have.length(1);
+      });
     });
 
     describe('readStream', () => {

@@ -1,5 +1,5 @@
 import type { Migration } from '../../postgres/migrate.ts';
-import { appendBatchMigration } from './append-batch.ts';
+import { appendBatchMigration, setBasedAppendBatchMigration } from './append-batch.ts';
 import { visibilityMigration } from './visibility.ts';
 
 /**
@@ -130,4 +130,5 @@ export const eventStoreMigrations: readonly Migration[] = [
   },
   visibilityMigration,
   appendBatchMigration,
+  setBasedAppendBatchMigration,
 ];
