@@ -13,10 +13,12 @@ import {
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
+  type StreamAppend,
   type StreamAppendResult,
   type SubscribeOptions,
   type SubscriptionFilter,
 } from '../event-store.ts';
+import { createGroupCommit } from './group-commit.ts';
 import { decodePosition, encodePosition, START } from './position.ts';
 import { createLogTail, type LogTail } from './log-tail.ts';
 import { pollingSubscription } from './polling-subscription.ts';
@@ -62,9 +64,11 @@ export interface PostgresEventStoreOptions {
   readonly timeouts?: DatabaseTimeouts;
   /** Events of the log's head kept in memory for this process's subscribers. */
   readonly tailCapacity?: number;
+  /** Single appends in flight at once; more arriving meanwhile are committed together (group-commit.ts). */
+  readonly appendsInFlight?: number;
 }
 
-export const createPostgresEventStore = ({ connectionString, pool, maxPollIntervalMs = 500, timeouts, tailCapacity = 10_000 }: PostgresEventStoreOptions): EventStore => {
+export const createPostgresEventStore = ({ connectionString, pool, maxPollIntervalMs = 500, timeouts, tailCapacity = 10_000, appendsInFlight = 4 }: PostgresEventStoreOptions): EventStore => {
   const notifier = createNotifier(pool, CHANNEL);
   let listener: ReturnType<typeof listenToChannel> | undefined;
   const wakeUps = () => (listener ??= listenToChannel(connectionString, CHANNEL, timeouts));
@@ -160,54 +164,68 @@ export const createPostgresEventStore = ({ connectionString, pool, maxPollInterv
 
   const toExpected = (expectedRevision: ExpectedRevision): string => (typeof expectedRevision === 'bigint' ? expectedRevision : EXPECTED_CODE[expectedRevision]).toString();
 
+  /** Many streams in one statement: tally_append_batch (append-batch.ts). */
+  const appendBatch = async (appends: readonly StreamAppend[]): Promise<StreamAppendResult[]> => {
+    const items = JSON.stringify(
+      appends.map(({ streamId, events, expectedRevision }) => ({
+        stream: streamId,
+        expected: toExpected(expectedRevision),
+        events: events.map(({ id, type, data, metadata }) => ({ id: id ?? randomUUID(), type, data, metadata: metadata ?? {} })),
+      })),
+    );
+    let rows: { item: number; ok: boolean; actual: string; next_revision: string; epoch: number; transaction_id: string; global_position: string }[];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        ({ rows } = await pool.query('select * from tally_append_batch($1::jsonb)', [items]));
+        break;
+      } catch (error) {
+        // Two batches that share streams, taken in other orders: PostgreSQL undoes one; it is tried again whole.
+        if ((error as { code?: string }).code !== '40P01' || attempt >= 3) throw error;
+      }
+    }
+    return rows.map((row, index): StreamAppendResult => {
+      const { streamId, expectedRevision } = appends[index]!;
+      if (!row.ok) {
+        const actual = BigInt(row.actual);
+        return { ok: false, error: new ConcurrencyError(streamId, expectedRevision, actual < 0n ? 'no_stream' : actual) };
+      }
+      return { ok: true, nextRevision: BigInt(row.next_revision), position: encodePosition(row.epoch, row.transaction_id, row.global_position) };
+    });
+  };
+
+  /** One stream in one statement: tally_append_one or tally_append_many. */
+  const appendAlone = async ({ streamId, events, expectedRevision }: StreamAppend): Promise<StreamAppendResult> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return { ok: true, ...(await appendOnce(streamId, events, expectedRevision)) };
+      } catch (error) {
+        if (error instanceof ConcurrencyError) return { ok: false, error };
+        if (!(error instanceof StreamCreatedConcurrently)) throw error;
+        // The stream exists now: for no_stream that is a conflict; otherwise check again.
+        if (expectedRevision === 'no_stream' || attempt > 0) {
+          return { ok: false, error: new ConcurrencyError(streamId, expectedRevision, await currentRevision(pool, streamId)) };
+        }
+      }
+    }
+  };
+
+  const groupCommit = createGroupCommit({ maxInFlight: appendsInFlight, maxGroup: 1000, alone: appendAlone, together: appendBatch });
+
   return {
     async appendToStreams(appends) {
       if (appends.length === 0) return [];
       if (appends.some((append) => append.events.length === 0)) throw new TypeError('appendToStreams needs at least one event per stream');
-      const items = JSON.stringify(
-        appends.map(({ streamId, events, expectedRevision }) => ({
-          stream: streamId,
-          expected: toExpected(expectedRevision),
-          events: events.map(({ id, type, data, metadata }) => ({ id: id ?? randomUUID(), type, data, metadata: metadata ?? {} })),
-        })),
-      );
-      let rows: { item: number; ok: boolean; actual: string; next_revision: string; epoch: number; transaction_id: string; global_position: string }[];
-      for (let attempt = 1; ; attempt++) {
-        try {
-          ({ rows } = await pool.query('select * from tally_append_batch($1::jsonb)', [items]));
-          break;
-        } catch (error) {
-          // Two batches that share streams, taken in other orders: PostgreSQL undoes one; it is tried again whole.
-          if ((error as { code?: string }).code !== '40P01' || attempt >= 3) throw error;
-        }
-      }
+      const results = await appendBatch(appends);
       notifier.poke();
-      return rows.map((row, index): StreamAppendResult => {
-        const { streamId, expectedRevision } = appends[index]!;
-        if (!row.ok) {
-          const actual = BigInt(row.actual);
-          return { ok: false, error: new ConcurrencyError(streamId, expectedRevision, actual < 0n ? 'no_stream' : actual) };
-        }
-        return { ok: true, nextRevision: BigInt(row.next_revision), position: encodePosition(row.epoch, row.transaction_id, row.global_position) };
-      });
+      return results;
     },
 
     async appendToStream(streamId, events, { expectedRevision }) {
       if (events.length === 0) throw new TypeError('appendToStream needs at least one event');
-      let result: AppendResult | undefined;
-      for (let attempt = 0; !result; attempt++) {
-        try {
-          result = await appendOnce(streamId, events, expectedRevision);
-        } catch (error) {
-          if (!(error instanceof StreamCreatedConcurrently)) throw error;
-          // The stream exists now: for no_stream that is a conflict; otherwise check again.
-          if (expectedRevision === 'no_stream' || attempt > 0) {
-            throw new ConcurrencyError(streamId, expectedRevision, await currentRevision(pool, streamId));
-          }
-        }
-      }
+      const result = await groupCommit.append({ streamId, events, expectedRevision });
+      if (!result.ok) throw result.error;
       notifier.poke();
-      return result;
+      return { nextRevision: result.nextRevision, position: result.position };
     },
 
     async *readStream(streamId, { fromRevision, maxCount, direction = 'forwards' }: ReadStreamOptions = {}) {
@@ -260,6 +278,16 @@ export const createPostgresEventStore = ({ connectionString, pool, maxPollInterv
         'select epoch, transaction_id, global_position from tally_events order by epoch desc, transaction_id desc, global_position desc limit 1',
       );
       return rows[0] && encodePosition(rows[0].epoch, rows[0].transaction_id, rows[0].global_position);
+    },
+
+    async countAfter(position, cap) {
+      // The window readAll reads, without the events: only recorded_at leaves the table.
+      const { rows } = await pool.query<{ events: number; oldest: Date | null }>(
+        `with ${HORIZON}, counted as (select e.recorded_at from tally_events e, horizon where ${WINDOW} order by ${ORDER} limit $4)
+         select count(*)::int as events, min(recorded_at) as oldest from counted`,
+        [...fromParams(position), cap],
+      );
+      return { events: rows[0]?.events ?? 0, oldestRecordedAt: rows[0]?.oldest ?? undefined };
     },
 
     isPosition: (value) => /^\d{20}:\d{20}$/.test(value),

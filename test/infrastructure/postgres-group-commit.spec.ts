@@ -1,0 +1,77 @@
+import { expect } from 'chai';
+import { ConcurrencyError } from '../../infrastructure/event-store/event-store.ts';
+import { createPostgresStoreForTest } from '../support/postgres-store.ts';
+
+/** Counts the statements the store sends, by the function they call. */
+const countCalls = (pool: { query: (...args: never[]) => unknown }) => {
+  const calls = { alone: 0, together: 0 };
+  const query = pool.query.bind(pool);
+  pool.query = ((...args: never[]) => {
+    const sql = args[0] as unknown;
+    if (typeof sql === 'string' && /tally_append_(one|many)\(/.test(sql)) calls.alone++;
+    if (typeof sql === 'string' && sql.includes('tally_append_batch(')) calls.together++;
+    return query(...args);
+  }) as typeof pool.query;
+  return calls;
+};
+
+/** Single appends that arrive together are committed together (group-commit.ts). */
+describe('PostgreSQL event store: group commit of single appends', function () {
+  this.timeout(60_000);
+
+  it('commits concurrent single appends in few statements, each with its own answer', async () => {
+    const underTest = await createPostgresStoreForTest();
+    try {
+      const { store, pool } = underTest;
+      await store.appendToStream('taken', [{ type: 'Taken', data: {} }], { expectedRevision: 'no_stream' });
+      const calls = countCalls(pool as never);
+      const appends = 300;
+      const outcomes = await Promise.all(
+        Array.from({ length: appends }, (_, n) =>
+          store
+            // Every tenth append names a stream that exists already: refused, alone.
+            .appendToStream(n % 10 === 0 ? 'taken' : `s-${n}`, [{ type: 'Numbered', data: { n } }], { expectedRevision: 'no_stream' })
+            .then((result) => ({ n, result }), (error: unknown) => ({ n, error })),
+        ),
+      );
+      for (const outcome of outcomes) {
+        if (outcome.n % 10 === 0) {
+          expect('error' in outcome && outcome.error).to.be.instanceOf(ConcurrencyError).and.deep.include({ streamId: 'taken', actual: 0n });
+        } else {
+          expect('result' in outcome && outcome.result.nextRevision).to.equal(0n);
+        }
+      }
+      const log = [];
+      for await (const event of store.readAll()) log.push(event);
+      const numbered = log.filter((event) => event.type === 'Numbered');
+      expect(numbered.map((event) => event.data.n).sort((a, b) => Number(a) - Number(b))).to.deep.equal(
+        Array.from({ length: appends }, (_, n) => n).filter((n) => n % 10 !== 0),
+      );
+      // Each answer's position is its event's.
+      for (const outcome of outcomes) if ('result' in outcome) expect(numbered.find((event) => event.data.n === outcome.n)?.position).to.equal(outcome.result.position);
+      expect(calls.together).to.be.above(0);
+      expect(calls.alone + calls.together).to.be.below(appends / 2);
+    } finally {
+      await underTest.stop();
+    }
+  });
+
+  it('fails only the append that cannot be stored when its group is refused whole', async () => {
+    const underTest = await createPostgresStoreForTest();
+    try {
+      const { store } = underTest;
+      // PostgreSQL's jsonb refuses \u0000: the statement carrying it fails as a whole.
+      const outcomes = await Promise.all(
+        Array.from({ length: 40 }, (_, n) =>
+          store
+            .appendToStream(`s-${n}`, [{ type: 'Numbered', data: { n, text: n === 17 ? 'nul \u0000 here' : 'fine' } }], { expectedRevision: 'no_stream' })
+            .then(() => 'ok', (error: unknown) => (error as { code?: string }).code ?? String(error)),
+        ),
+      );
+      expect(outcomes.filter((outcome) => outcome !== 'ok')).to.deep.equal(['22P05']);
+      expect(outcomes[17]).to.equal('22P05');
+    } finally {
+      await underTest.stop();
+    }
+  });
+});
