@@ -1,6 +1,6 @@
 import type { Migration } from '../../postgres/migrate.ts';
 import { appendBatchMigration, setBasedAppendBatchMigration } from './append-batch.ts';
-import { visibilityMigration } from './visibility.ts';
+import { cheaperHorizonMigration, visibilityMigration } from './visibility.ts';
 
 /**
  * The whole PostgreSQL event store: a few tables and functions, after Message DB.
@@ -131,4 +131,5 @@ export const eventStoreMigrations: readonly Migration[] = [
   visibilityMigration,
   appendBatchMigration,
   setBasedAppendBatchMigration,
+  cheaperHorizonMigration,
 ];

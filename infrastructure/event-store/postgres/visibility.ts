@@ -170,3 +170,49 @@ export const visibilityMigration: Migration = {
     throw new Error('003_epochs_and_append_lock cannot be undone');
   },
 };
+
+/**
+ * The same horizon, cheaper: the transaction ids of the lock's holders are
+ * read from `pg_stat_get_activity(pid)`, one backend each, instead of from
+ * the `pg_stat_activity` view, which builds a row for every backend and joins
+ * it with the catalogs on every log read. Same reads, same order, same answer.
+ */
+export const cheaperHorizonMigration: Migration = {
+  name: '006_cheaper_horizon',
+  up: async (knex) => {
+    await knex.raw(`
+      create or replace function tally_visible_before() returns xid8 language plpgsql stable as $$
+      declare
+        v_snapshot pg_snapshot := pg_current_snapshot();
+        v_holders int[];
+        v_unknown boolean;
+        v_appenders bigint[];
+        v_running xid8;
+      begin
+        if pg_snapshot_xmin(v_snapshot) = pg_snapshot_xmax(v_snapshot) then return pg_snapshot_xmax(v_snapshot); end if;
+        select array_agg(pid), bool_or(pid is null) into v_holders, v_unknown from pg_locks
+         where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())
+           and classid = ${APPEND_LOCK.classId} and objid = ${APPEND_LOCK.objectId} and objsubid = 2;
+        if v_unknown then return pg_snapshot_xmin(v_snapshot); end if;
+        if v_holders is not null then
+          perform pg_stat_clear_snapshot();
+          select coalesce(array_agg(a.backend_xid::text::bigint) filter (where a.backend_xid is not null), '{}'),
+                 coalesce(bool_or(a.query = '<insufficient privilege>'), false)
+            into v_appenders, v_unknown
+            from unnest(v_holders) as h(pid), lateral pg_stat_get_activity(h.pid) as a;
+          if v_unknown then return pg_snapshot_xmin(v_snapshot); end if;
+        end if;
+        for v_running in select x from pg_snapshot_xip(v_snapshot) as x order by x loop
+          if (v_running::text::bigint % 4294967296) = any(coalesce(v_appenders, '{}'))
+             or pg_xact_status(v_running) is distinct from 'in progress' then
+            return v_running;
+          end if;
+        end loop;
+        return pg_snapshot_xmax(v_snapshot);
+      end $$;
+    `);
+  },
+  down: async () => {
+    throw new Error('006_cheaper_horizon cannot be undone');
+  },
+};
