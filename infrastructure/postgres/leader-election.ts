@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { DatabaseTimeouts } from '../config.ts';
+import { DEFAULT_DATABASE_TIMEOUTS, type DatabaseTimeouts } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { sleep } from '../sleep.ts';
 import { connectionConfig } from './database.ts';
@@ -33,29 +33,63 @@ export interface ElectionOptions {
 }
 
 export interface Election {
+  /** True only while the role runs: not while it starts, nor after the lock's connection failed a check. */
   isLeader(): boolean;
   stop(): Promise<void>;
 }
 
+export interface LockSession {
+  readonly config: pg.ClientConfig;
+  /** Every query on it fails after this long without an answer: the leader's `select 1` too, and it steps down. */
+  readonly checkTimeoutMs: number;
+}
+
+/**
+ * The lock's connection must notice a dead peer on both ends. The leader
+ * checks it every `intervalMs` and gives up after `checkTimeoutMs` without an
+ * answer (a blackholed network would otherwise keep it leading for the whole
+ * query timeout). PostgreSQL, told by TCP keepalive, ends the session of a
+ * leader whose machine vanished, so that a standby can take the lock; it must
+ * wait longer than that leader would need to notice on its own and step down,
+ * or two would lead. A healthy leader's checks keep the connection busier than
+ * `idle`, so no probe is ever sent to it. Keepalive settings in the URL's own
+ * `options` replace these; DATABASE_KEEPALIVE_MS=0 leaves the server's.
+ */
+export const lockSession = (url: string, role: ElectedRole, intervalMs: number, timeouts: DatabaseTimeouts = DEFAULT_DATABASE_TIMEOUTS): LockSession => {
+  const checkTimeoutMs = Math.min(Math.max(3 * intervalMs, 2000), timeouts.queryTimeoutMs || Number.POSITIVE_INFINITY);
+  // Its queries (try the lock, `select 1`) answer at once on a live server, so one short limit fits them all.
+  const config: pg.ClientConfig = { ...connectionConfig(url, timeouts), query_timeout: checkTimeoutMs, application_name: `tally ${role} lock` };
+  if (timeouts.keepAliveMs === 0) return { config, checkTimeoutMs };
+  const idle = Math.max(Math.ceil(timeouts.keepAliveMs / 1000), Math.ceil((intervalMs + checkTimeoutMs) / 1000) + 1);
+  const options = `-c tcp_keepalives_idle=${idle} -c tcp_keepalives_interval=1 -c tcp_keepalives_count=3`;
+  return { config: { ...config, options }, checkTimeoutMs };
+};
+
 /**
  * Runs `lead` while this process holds the role's lock, on a connection of
  * its own: PostgreSQL releases a session lock when the session ends, so a
- * leader that dies (kill -9, a lost machine once keepalive gives up) hands
+ * leader that dies (kill -9, or a lost machine once keepalive gives up) hands
  * over to a standby within about `intervalMs`. A leader whose lock connection
- * fails stops the role at once, since another process may take over.
+ * fails or stops answering stops the role before it lets the lock go.
  */
 export const runElection = ({ url, timeouts, role, logger, intervalMs = 1000, onStandby, lead }: ElectionOptions): Election => {
   const log = logger.child({ election: role });
   const stopping = new AbortController();
   const lock = LEADER_LOCKS[role];
+  const session = lockSession(url, role, intervalMs, timeouts);
   let leading = false;
 
+  /** Until the lock's connection is lost or the election stops. */
   const holdOnce = async (): Promise<void> => {
-    const client = new pg.Client(connectionConfig(url, timeouts));
+    const client = new pg.Client(session.config);
     const lost = new AbortController();
-    client.on('error', () => lost.abort());
-    client.on('end', () => lost.abort());
+    client.on('error', (error) => lost.abort(error));
+    client.on('end', () => lost.abort(new Error('the connection ended')));
     const gone = AbortSignal.any([lost.signal, stopping.signal]);
+    /** Said (by the caller's warning) whenever the connection was lost, not only when a query failed. */
+    const unlessLost = (): void => {
+      if (lost.signal.aborted && !stopping.signal.aborted) throw lost.signal.reason;
+    };
     try {
       await client.connect();
       let standby = false;
@@ -67,21 +101,34 @@ export const runElection = ({ url, timeouts, role, logger, intervalMs = 1000, on
         onStandby();
         await sleep(intervalMs, gone);
       }
+      unlessLost();
       if (gone.aborted) return;
-      log.info('leading');
-      leading = true;
-      const led = await lead();
+      log.info('won the lock; starting the role');
+      let led: Led;
       try {
+        led = await lead();
+      } catch (error) {
+        // Ending the connection (finally, below) lets the lock go to a standby meanwhile.
+        log.error({ err: error }, 'the role failed to start; releasing the lock and trying again');
+        return;
+      }
+      try {
+        if (!gone.aborted) {
+          leading = true;
+          log.info('leading');
+        }
         // A query on the lock's own connection is how a lost session shows.
         while (!gone.aborted) {
           await sleep(intervalMs, gone);
           if (!gone.aborted) await client.query('select 1');
         }
+        unlessLost();
       } finally {
         leading = false;
         await led.stop();
       }
     } finally {
+      // With a check still waiting for its answer, pg destroys the socket rather than wait for a goodbye.
       await client.end().catch(() => undefined);
     }
   };

@@ -1,5 +1,7 @@
+import pRetry from 'p-retry';
 import pg from 'pg';
 import type { DatabaseTimeouts } from '../config.ts';
+import { sleep } from '../sleep.ts';
 import { connectionConfig } from './database.ts';
 
 /**
@@ -18,13 +20,15 @@ export interface ChannelListener {
 /**
  * The connection sits idle for ever by design: keepalive notices a dead peer
  * and the connect timeout bounds each attempt (`connectionConfig`); nothing
- * there ends an idle session.
+ * there ends an idle session. One loop owns the connection, so there is never
+ * more than one, however it fails (pg may report one loss twice: an error,
+ * then the end of the socket).
  */
 export const listenToChannel = (connectionString: string, channel: string, timeouts?: DatabaseTimeouts): ChannelListener => {
   const waiters = new Set<() => void>();
-  let client: pg.Client | undefined;
-  let closed = false;
-  let retryMs = 100;
+  const closing = new AbortController();
+  /** The one connection: being opened, or listening. */
+  let current: pg.Client | undefined;
   let generation = 0;
 
   const wakeAll = (): void => {
@@ -32,30 +36,37 @@ export const listenToChannel = (connectionString: string, channel: string, timeo
     for (const wake of [...waiters]) wake();
   };
 
-  const connect = async (): Promise<void> => {
-    if (closed) return;
-    const next = new pg.Client(connectionConfig(connectionString, timeouts));
-    next.on('notification', wakeAll);
-    next.on('error', () => {
-      if (client === next) client = undefined;
-      void next.end().catch(() => undefined);
-      setTimeout(() => void connect(), retryMs).unref();
-      retryMs = Math.min(retryMs * 2, 5000);
+  /** Resolves once listening; `ended` settles when the connection is lost, and ended. */
+  const listen = async (): Promise<{ ended: Promise<void> }> => {
+    closing.signal.throwIfAborted();
+    const client = new pg.Client(connectionConfig(connectionString, timeouts));
+    current = client;
+    const lost = new Promise<Error>((resolve) => {
+      client.on('error', resolve);
+      client.on('end', () => resolve(new Error('the LISTEN connection ended')));
     });
+    const ended = lost.then(() => client.end().catch(() => undefined));
+    client.on('notification', wakeAll);
     try {
-      await next.connect();
-      await next.query(`listen ${pg.escapeIdentifier(channel)}`);
-      if (closed) return void (await next.end());
-      client = next;
-      retryMs = 100;
-      wakeAll(); // anything may have happened while we were not listening
-    } catch {
-      void next.end().catch(() => undefined);
-      setTimeout(() => void connect(), retryMs).unref();
-      retryMs = Math.min(retryMs * 2, 5000);
+      const listening = client.connect().then(() => client.query(`listen ${pg.escapeIdentifier(channel)}`));
+      // pg never settles connect() on a client ended meanwhile (by close()): its end settles this.
+      await Promise.race([listening, lost.then((error) => Promise.reject(error))]);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
     }
+    wakeAll(); // anything may have happened while we were not listening
+    return { ended };
   };
-  void connect();
+
+  const running = (async () => {
+    while (!closing.signal.aborted) {
+      // Backoff starts afresh after each connection that worked.
+      const listening = await pRetry(listen, { retries: Number.POSITIVE_INFINITY, minTimeout: 100, maxTimeout: 5000, signal: closing.signal, unref: true }).catch(() => undefined);
+      await listening?.ended;
+      await sleep(100, closing.signal); // a server that drops every session at once is not hammered
+    }
+  })();
 
   return {
     generation: () => generation,
@@ -74,10 +85,11 @@ export const listenToChannel = (connectionString: string, channel: string, timeo
         if (signal?.aborted) done();
       }),
     close: async () => {
-      closed = true;
+      closing.abort();
       wakeAll();
-      await client?.end().catch(() => undefined);
-      client = undefined;
+      // Also a connection still being opened: its attempt then fails, and no other follows.
+      await current?.end().catch(() => undefined);
+      await running;
     },
   };
 };

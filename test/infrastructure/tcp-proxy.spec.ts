@@ -97,6 +97,21 @@ describe('the test TCP proxy', function () {
     expect((await bystander.query('select 2 as two')).rows).to.deep.equal([{ two: 2 }]);
   });
 
+  it('cuts every open connection at once; the server ends those sessions, and new connections work', async () => {
+    const first = await viaProxy({ application_name: 'proxy-cut-spec' });
+    const second = await viaProxy({ application_name: 'proxy-cut-spec' });
+    const ended = Promise.all([first, second].map((client) => new Promise((resolve) => client.once('end', resolve))));
+    proxy.cut();
+    await ended;
+    expect(proxy.connections()).to.equal(0);
+    const sessions = async () => (await direct.query(`select pid from pg_stat_activity where application_name = 'proxy-cut-spec'`)).rowCount;
+    let left = await sessions();
+    for (const deadline = Date.now() + 5000; left !== 0 && Date.now() < deadline; left = await sessions()) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(left).to.equal(0);
+    const after = await viaProxy();
+    expect((await after.query('select 4 as four')).rows).to.deep.equal([{ four: 4 }]);
+  });
+
   it('blackholes: nothing comes back, sockets stay open, and only connections made afterwards work', async () => {
     const before = await viaProxy({ query_timeout: 300 });
     proxy.blackhole(true);

@@ -22,6 +22,10 @@ export interface TcpProxy {
    * cuts one more COMMIT.
    */
   cutAfterNextCommit(): Promise<void>;
+  /** The same, for the next statement `matches` picks (a LISTEN, say). */
+  cutAfterNext(matches: (statement: string) => boolean): Promise<void>;
+  /** Closes every connection open now, both ways, as a lost link would; new ones work. */
+  cut(): void;
   /** Client connections open now. */
   connections(): number;
   close(): Promise<void>;
@@ -37,8 +41,8 @@ interface Link {
 export const startTcpProxy = async (target: { host: string; port: number }): Promise<TcpProxy> => {
   const links = new Set<Link>();
   let blackholed = false;
-  /** One per pending `cutAfterNextCommit`, in call order. */
-  const commitCuts: (() => void)[] = [];
+  /** One per pending `cutAfterNext…`, in call order. */
+  const cuts: { matches: (statement: string) => boolean; done: () => void }[] = [];
 
   const link = (client: net.Socket): void => {
     const dead = blackholed;
@@ -65,7 +69,9 @@ export const startTcpProxy = async (target: { host: string; port: number }): Pro
     client.on('data', (chunk: Buffer) => {
       if (current.dead || !server) return;
       const messages = wire.client(chunk);
-      if (!cutting && commitCuts.length && messages.some((message) => isCommit(statementText(message) ?? ''))) cutting = commitCuts.shift();
+      const statements = messages.map((message) => statementText(message) ?? '');
+      const due = cutting ? -1 : cuts.findIndex(({ matches }) => statements.some(matches));
+      if (due >= 0) cutting = cuts.splice(due, 1)[0]!.done;
       server.write(chunk);
     });
     server?.on('data', (chunk: Buffer) => {
@@ -76,6 +82,17 @@ export const startTcpProxy = async (target: { host: string; port: number }): Pro
       closeBoth();
       cutting();
     });
+  };
+
+  const cutAfterNext = (matches: (statement: string) => boolean): Promise<void> =>
+    new Promise<void>((done) => void cuts.push({ matches, done }));
+
+  const cut = (): void => {
+    for (const each of links) {
+      each.client.destroy();
+      each.server?.destroy();
+    }
+    links.clear();
   };
 
   const listener = net.createServer(link);
@@ -98,15 +115,13 @@ export const startTcpProxy = async (target: { host: string; port: number }): Pro
       blackholed = on;
       if (on) for (const each of links) each.dead = true;
     },
-    cutAfterNextCommit: () => new Promise<void>((resolve) => void commitCuts.push(resolve)),
+    cutAfterNextCommit: () => cutAfterNext(isCommit),
+    cutAfterNext,
+    cut,
     connections: () => links.size,
     close: async () => {
       const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
-      for (const each of links) {
-        each.client.destroy();
-        each.server?.destroy();
-      }
-      links.clear();
+      cut();
       await closed;
     },
   };
