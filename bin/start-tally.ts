@@ -8,6 +8,7 @@ import type { EventStore } from '../infrastructure/event-store/event-store.ts';
 import { createEsdbEventStore } from '../infrastructure/event-store/esdb/esdb-event-store.ts';
 import { eventStoreMigrations } from '../infrastructure/event-store/postgres/schema.ts';
 import { createPostgresEventStore } from '../infrastructure/event-store/postgres/postgres-event-store.ts';
+import { sessionVisibilityWarning } from '../infrastructure/event-store/postgres/session-visibility.ts';
 import { createHealthCheck } from '../infrastructure/http/health.ts';
 import { serve } from '../infrastructure/http/serve.ts';
 import type { Logger } from '../infrastructure/logger.ts';
@@ -87,6 +88,13 @@ export const startTally = async ({ config, logger, roles = ROLES, clock = () => 
           })
         : createPostgresEventStore({ connectionString: databaseUrl, pool, timeouts });
     stack.push(() => store.close());
+    const healthWarnings: Record<string, () => Promise<string | undefined>> = {};
+    if (config.eventStore.kind === 'postgres') {
+      // Degrades without failing anything: said once here, and on every /health until fixed.
+      healthWarnings.visibility = () => sessionVisibilityWarning(knex);
+      const warning = await healthWarnings.visibility();
+      if (warning) logger.warn(warning);
+    }
     const checkpoints = createCheckpoints(knex);
 
     const board = createStatusBoard({ knex, logger });
@@ -101,8 +109,7 @@ export const startTally = async ({ config, logger, roles = ROLES, clock = () => 
         logger,
         intervalMs: config.leaderCheckMs,
         onStandby: () => {
-          for (const name of subscribers) if (!standbys.has(name)) standbys.set(name, board.track(name, () => undefined));
-          for (const tracker of standbys.values()) tracker.standby();
+          for (const name of subscribers) if (!standbys.has(name)) standbys.set(name, board.track(name, () => undefined, 'standby'));
         },
         lead: () => {
           for (const tracker of standbys.values()) tracker.untrack();
@@ -129,6 +136,7 @@ export const startTally = async ({ config, logger, roles = ROLES, clock = () => 
       store,
       subscribers: [...allProjections.map(projectionCheckpoint), RULE_ENGINE_CHECKPOINT],
       maxLagSeconds: config.healthMaxLagSeconds,
+      warnings: healthWarnings,
     });
     const credentials = { username: config.apiUsername, password: config.apiPassword, logger, health };
     let commandPort: number | undefined;

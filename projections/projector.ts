@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { inBatches } from '../infrastructure/event-store/batches.ts';
-import { isAtOrAfter, type EventStore, type Subscription } from '../infrastructure/event-store/event-store.ts';
+import { isAtOrAfter, type EventStore, type RecordedEvent, type Subscription } from '../infrastructure/event-store/event-store.ts';
 import { trackHandled } from '../infrastructure/event-store/handled-position.ts';
 import type { Checkpoints } from '../infrastructure/postgres/checkpoints.ts';
 import type { StatusBoard } from '../infrastructure/postgres/subscriber-status.ts';
@@ -18,7 +18,7 @@ export interface ProjectorOptions {
   /** Where each projection's state is shown to /health; none in some tests. */
   readonly board?: StatusBoard;
   readonly batchSize?: number;
-  /** Called when a projection cannot go on (a bug, not an outage: outages are retried). */
+  /** Called when a projection cannot go on: its subscription failed (what fails in applying events is retried). */
   readonly onFatal: (error: unknown) => void;
 }
 
@@ -33,7 +33,8 @@ export const projectionCheckpoint = (projection: Projection): string => `project
  * one transaction that first locks the checkpoint and applies only the events
  * after it, then moves it: a batch retried after a lost COMMIT reply, or run
  * at once by a second projector, applies nothing twice. The commit is
- * announced on READ_MODELS_CHANNEL. A failing batch is retried whole, never
+ * announced on READ_MODELS_CHANNEL. A failing batch is retried, whatever the
+ * error (an outage, or a bug on odd data that a new release fixes), never
  * skipped, and the projection shows as failing meanwhile.
  */
 export const startProjector = async ({ store, knex, checkpoints, projections, logger, board, onFatal, batchSize = 500 }: ProjectorOptions): Promise<RunningProjector> => {
@@ -52,16 +53,32 @@ export const startProjector = async ({ store, knex, checkpoints, projections, lo
     void retryUntilStopped(() => store.headPosition(), stopping.signal, log, 'reading the head of the log').then((head) => tracker?.caughtUpAt(head), () => undefined);
     try {
       for await (const batch of inBatches(progress.events, batchSize)) {
+        // The batch goes in whole; once it has failed, its retries apply it one event at a time (in one
+        // transaction still), so that the event that fails is known: that is where it is stuck.
+        let oneByOne = false;
+        /** The event being applied one by one when the attempt failed. */
+        let failed: RecordedEvent | undefined;
         const step = () =>
           knex.transaction(async (trx) => {
+            failed = undefined;
             const done = await checkpoints.lock(name, trx);
             const fresh = batch.filter((event) => !isAtOrAfter(done, event.position));
             if (fresh.length === 0) return;
-            await projection.applyBatch(trx, fresh);
+            if (!oneByOne) await projection.applyBatch(trx, fresh);
+            else {
+              for (const event of fresh) {
+                failed = event;
+                await projection.applyBatch(trx, [event]);
+              }
+              failed = undefined;
+            }
             await checkpoints.save(name, fresh[fresh.length - 1]!.position, trx);
             await trx.raw('select pg_notify(?, ?)', [READ_MODELS_CHANNEL, projection.name]);
           });
-        await retryUntilStopped(step, stopping.signal, log, 'projecting a batch', (error) => tracker?.failing(error, batch[0]!.position));
+        await retryUntilStopped(step, stopping.signal, log, 'projecting a batch', (error) => {
+          oneByOne = true;
+          tracker?.failing(error, (failed ?? batch[0]!).position);
+        });
         progress.handled(batch[batch.length - 1]!.position);
         tracker?.progressed();
       }

@@ -34,7 +34,7 @@ export interface RuleEngineOptions {
   readonly logger: Logger;
   /** Where the engine's state is shown to /health; none in some tests. */
   readonly board?: StatusBoard;
-  /** Called when the engine cannot go on (a bug, not an outage: outages are retried). */
+  /** Called when the engine cannot go on: its subscription failed (what fails in handling events is retried). */
   readonly onFatal: (error: unknown) => void;
   readonly batchSize?: number;
 }
@@ -72,18 +72,21 @@ export const startRuleEngine = async ({ store, checkpoints, clock, logger, board
     readonly matches: readonly { readonly id: string; readonly metadata: EventMetadata; readonly data: RuleMatched['data'] }[];
   }
 
-  /** Folds the event into the book at once; returns the append it calls for, if any. */
+  /** Folds the event into the book at once; returns the append it calls for, if any. The book changes last. */
   const decide = (recorded: RecordedEvent): Decided | undefined => {
     const registered = asDomainEvent<EventRegistered>(recorded);
     const { eventId, document, registeredAt } = registered.data;
     const decision = book.decide(document, registeredAt, (campaignId) => uuidv5(`${eventId}/${campaignId}`, EARNING_NAMESPACE));
+    const replay = replayed(recorded);
+    const events = replay
+      ? []
+      : trackedEventDecider
+          .decide({ type: 'DecideEvent', data: decision }, trackedEventDecider.evolve(trackedEventDecider.initialState(), registered))
+          .map((event) => ({ ...toEventToAppend(event, causedBy(recorded)), id: randomUUID(), event }));
     // Counted at the event's position, so the next event sees the budget it left;
     // when the decision events come back through the log, they replace this count.
     book.record(eventId, decision);
-    if (replayed(recorded)) return undefined;
-    const events = trackedEventDecider
-      .decide({ type: 'DecideEvent', data: decision }, trackedEventDecider.evolve(trackedEventDecider.initialState(), registered))
-      .map((event) => ({ ...toEventToAppend(event, causedBy(recorded)), id: randomUUID(), event }));
+    if (replay) return undefined;
     return {
       append: { streamId: trackedEventStream(eventId), events, expectedRevision: recorded.revision },
       matches: events.flatMap(({ id, metadata, event }) => (event.type === 'RuleMatched' ? [{ id, metadata: metadata ?? {}, data: event.data }] : [])),
@@ -109,24 +112,39 @@ export const startRuleEngine = async ({ store, checkpoints, clock, logger, board
   });
   void retryUntilStopped(() => store.headPosition(), stopping.signal, log, 'reading the head of the log').then((head) => tracker?.caughtUpAt(head), () => undefined);
 
+  /**
+   * One event of the log, in order: what it calls for, a decision or a grant.
+   * Whatever can throw runs before the book and `grantedEarly` change, so a
+   * fold that failed is tried again on them as they were.
+   */
+  const fold = (recorded: RecordedEvent): { decided?: Decided; grant?: StreamAppend } => {
+    if (recorded.type === 'EventRegistered') return { decided: decide(recorded) };
+    const event = asDomainEvent<RuleBookEvent>(recorded);
+    if (event.type !== 'RuleMatched') {
+      book.apply(event);
+      return {};
+    }
+    // Granted when it was decided, unless that grant may not have gone through (a restart, a lost reply).
+    const again = !grantedEarly.has(event.data.earningId) && !replayed(recorded) ? grant(recorded, event.data) : undefined;
+    book.apply(event);
+    grantedEarly.delete(event.data.earningId);
+    return { grant: again };
+  };
+
   const handle = async (batch: readonly RecordedEvent[]): Promise<void> => {
     const decided: Decided[] = [];
     const grants: StreamAppend[] = [];
+    /** The first event of the batch that calls for an append: where the engine is stuck while its appends fail. */
+    let firstEffect: string | undefined;
     for (const recorded of batch) {
-      if (recorded.type === 'EventRegistered') {
-        const decision = decide(recorded);
-        if (decision) decided.push(decision);
-        continue;
-      }
-      book.apply(asDomainEvent<RuleBookEvent>(recorded));
-      if (recorded.type !== 'RuleMatched') continue;
-      const { data } = asDomainEvent<RuleMatched>(recorded);
-      // Granted when it was decided, unless that grant may not have gone through (a restart, a lost reply).
-      if (grantedEarly.delete(data.earningId) || replayed(recorded)) continue;
-      grants.push(grant(recorded, data));
+      // A bug on odd data neither kills the engine nor lets it pass the event: it shows failing there, and tries again.
+      const folded = await retryUntilStopped(async () => fold(recorded), stopping.signal, log, `deciding ${recorded.position}`, (error) => tracker?.failing(error, recorded.position));
+      if (folded.decided) decided.push(folded.decided);
+      if (folded.grant) grants.push(folded.grant);
+      if (folded.decided || folded.grant) firstEffect ??= recorded.position;
     }
     const last = batch[batch.length - 1]!.position;
-    const failing = (error: unknown) => tracker?.failing(error, batch[0]!.position);
+    const failing = (error: unknown) => tracker?.failing(error, firstEffect ?? batch[0]!.position);
     // An outage of the store must not skip an effect: each step is tried again until it goes through or we stop.
     if (decided.length > 0) {
       const results = await retryUntilStopped(() => store.appendToStreams(decided.map((decision) => decision.append)), stopping.signal, log, `appending the decisions up to ${last}`, failing);

@@ -22,6 +22,8 @@ export interface HealthReport {
   readonly status: 'ok' | 'failing';
   readonly checks: Record<string, string>;
   readonly subscribers: Record<string, SubscriberHealth>;
+  /** What costs something without failing health (see HealthOptions.warnings); empty when all is well. */
+  readonly warnings: Record<string, string>;
 }
 
 export interface HealthOptions {
@@ -33,24 +35,32 @@ export interface HealthOptions {
   readonly maxLagSeconds: number;
   /** A process whose heartbeat is older than this is gone. */
   readonly staleAfterMs?: number;
+  /** Asked on every check: what is wrong and the fix, or undefined. Reported under `warnings`, never failing health. */
+  readonly warnings?: Readonly<Record<string, () => Promise<string | undefined>>>;
 }
 
 /** Counting stops here: health must stay cheap however far behind a subscriber is. */
 const LAG_COUNT_CAP = 1000;
+
+/**
+ * Of two active rows of one subscriber, the one that took it on last is the
+ * leader. A process leads only once it holds the role's lock, which the one
+ * before held until its session ended: so the other row is of a leader that
+ * is gone (dead: its row stays fresh for up to staleAfterMs; or about to stop,
+ * having lost its lock). Its heartbeat would not tell as well: while both live
+ * they take turns at the latest. (Taken on at the same moment: the further one.)
+ */
+const latestLeaderFirst = (a: SubscriberStatus, b: SubscriberStatus): number =>
+  b.trackedAt.getTime() - a.trackedAt.getTime() || (isAtOrAfter(a.position ?? undefined, b.position ?? '') ? -1 : 1);
 
 const failing = (error: unknown): string => `failing: ${error instanceof Error ? error.message : String(error)}`;
 
 export type HealthCheck = () => Promise<HealthReport>;
 
 /** One health check for both APIs: their dependencies, and every subscriber behind the read side. */
-export const createHealthCheck = ({ knex, store, subscribers, maxLagSeconds, staleAfterMs = 10_000 }: HealthOptions): HealthCheck => {
+export const createHealthCheck = ({ knex, store, subscribers, maxLagSeconds, staleAfterMs = 10_000, warnings: warningChecks = {} }: HealthOptions): HealthCheck => {
   const lagOf = async (position: string | null) => {
-    let events = 0;
-    let oldest: Date | undefined;
-    for await (const event of store.readAll({ fromPosition: position ?? undefined, maxCount: LAG_COUNT_CAP })) {
-      oldest ??= event.recordedAt;
-      events++;
-    }
+    const { events, oldestRecordedAt: oldest } = await store.countAfter(position ?? undefined, LAG_COUNT_CAP);
     const seconds = oldest ? Math.max(0, (Date.now() - oldest.getTime()) / 1000) : 0;
     return { events, ...(events >= LAG_COUNT_CAP ? { eventsAtLeast: true as const } : {}), seconds: Math.round(seconds * 1000) / 1000 };
   };
@@ -58,8 +68,7 @@ export const createHealthCheck = ({ knex, store, subscribers, maxLagSeconds, sta
   const subscriberHealth = async (name: string, rows: readonly SubscriberStatus[]): Promise<SubscriberHealth> => {
     const mine = rows.filter((row) => row.subscriber === name);
     const standbys = mine.filter((row) => row.state === 'standby').length;
-    // The active instance; two at once would be a bug of the election, and the further one is shown.
-    const active = mine.filter((row) => row.state !== 'standby').sort((a, b) => (isAtOrAfter(a.position ?? undefined, b.position ?? '') ? -1 : 1))[0];
+    const active = mine.filter((row) => row.state !== 'standby').sort(latestLeaderFirst)[0];
     if (!active) return { state: standbys > 0 ? 'standby' : 'stopped', position: null, lag: null, since: null, instance: null, standbys };
     return {
       state: active.state,
@@ -87,7 +96,13 @@ export const createHealthCheck = ({ knex, store, subscribers, maxLagSeconds, sta
       checks.subscribers = failing(error);
     }
     const healthy = Object.values(checks).every((value) => value === 'ok');
-    return { status: healthy ? 'ok' : 'failing', checks, subscribers: report };
+    const warnings: Record<string, string> = {};
+    for (const [name, warning] of Object.entries(warningChecks)) {
+      // A database that does not answer is checks.database's to report.
+      const said = await warning().catch(() => undefined);
+      if (said) warnings[name] = said;
+    }
+    return { status: healthy ? 'ok' : 'failing', checks, subscribers: report, warnings };
   };
 };
 

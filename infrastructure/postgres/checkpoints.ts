@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Migration } from './migrate.ts';
-import { subscriberStatusMigration } from './subscriber-status.ts';
+import { subscriberStatusMigration, subscriberTrackedAtMigration } from './subscriber-status.ts';
 
 /**
  * Where each subscriber (a projection, a reactor) got to in the log. A
@@ -37,6 +37,7 @@ export const checkpointMigrations: readonly Migration[] = [
     down: (knex) => knex.raw('alter table tally_checkpoints alter column position set not null'),
   },
   subscriberStatusMigration,
+  subscriberTrackedAtMigration,
 ];
 
 export const createCheckpoints = (knex: Knex): Checkpoints => ({

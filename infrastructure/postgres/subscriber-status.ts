@@ -21,9 +21,19 @@ export interface SubscriberStatus {
   /** How far it has handled the log. */
   readonly position: string | null;
   readonly error: string | null;
-  /** The position of the event it cannot get past, while failing. */
+  /**
+   * While failing, the position of the event it cannot get past: the event
+   * that failed where the worker can tell (the rule engine: the event it
+   * cannot decide, or the first whose appends fail; a projection, once it
+   * retries its batch one event at a time), else the first event of the batch
+   * that failed (a projection's first attempt at it, or a failure outside the
+   * events: its database down, its checkpoint not saved).
+   */
   readonly stuckAt: string | null;
+  /** When it entered its state. */
   readonly since: Date;
+  /** When this instance took the subscriber on (an active one: after it won the election), by the database's clock. */
+  readonly trackedAt: Date;
   readonly heartbeatAt: Date;
 }
 
@@ -45,6 +55,13 @@ export const subscriberStatusMigration: Migration = {
   down: (knex) => knex.schema.dropTable('tally_subscriber_status'),
 };
 
+export const subscriberTrackedAtMigration: Migration = {
+  name: '004_subscriber_status_tracked_at',
+  // A default, so that a process of the release before, which does not write it, can still insert its rows.
+  up: (knex) => knex.raw('alter table tally_subscriber_status add column tracked_at timestamptz not null default now()'),
+  down: (knex) => knex.raw('alter table tally_subscriber_status drop column tracked_at'),
+};
+
 /** One subscriber's reports, from the worker that runs it. */
 export interface SubscriberTracker {
   /** It handled the log up to `position`: running once it reached where the log ended when it started. */
@@ -53,15 +70,16 @@ export interface SubscriberTracker {
   failing(error: unknown, stuckAt: string | undefined): void;
   /** Where the log ended when it started (undefined: the log was empty). */
   caughtUpAt(position: string | undefined): void;
-  /** Another process leads; this one waits to take over. */
-  standby(): void;
   untrack(): void;
 }
 
 export interface StatusBoard {
   readonly instance: string;
-  /** `position` is read at each heartbeat: how far the subscriber has handled the log. */
-  track(subscriber: string, position: () => string | undefined): SubscriberTracker;
+  /**
+   * `position` is read at each heartbeat: how far the subscriber has handled
+   * the log. `standby`: another process leads, this one waits to take over.
+   */
+  track(subscriber: string, position: () => string | undefined, initial?: 'catching-up' | 'standby'): SubscriberTracker;
   close(): Promise<void>;
 }
 
@@ -80,26 +98,49 @@ const describe = (error: unknown): string => (error instanceof Error ? error.mes
 export const createStatusBoard = ({ knex, logger, heartbeatMs = 2000 }: { knex: Knex; logger: Logger; heartbeatMs?: number }): StatusBoard => {
   const instance = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const rows = new Map<string, Row>();
+  /** Untracked (and maybe tracked again since), their rows not deleted yet. */
+  const untracked = new Set<string>();
   let flushing: Promise<void> | undefined;
   let again = false;
+  let closed = false;
 
+  /**
+   * Deletes go through here too, in one transaction with the rows: a delete
+   * sent on its own could land after the insert of the same subscriber tracked
+   * again at once (a standby that takes over), and erase the new row. Tracked
+   * again, its row is deleted still, and inserted anew.
+   */
   const write = async (): Promise<void> => {
-    if (rows.size === 0) return;
+    const gone = [...untracked];
+    untracked.clear();
     for (const row of rows.values()) row.refresh();
-    await knex('tally_subscriber_status')
-      .insert(
-        [...rows].map(([subscriber, row]) => ({
-          subscriber, instance, state: row.state, position: row.position() ?? null, error: row.error, stuck_at: row.stuckAt,
-          since: row.since, heartbeat_at: knex.fn.now(),
-        })),
-      )
-      .onConflict(['subscriber', 'instance'])
-      .merge();
+    const current = [...rows].map(([subscriber, row]) => ({
+      subscriber, instance, state: row.state, position: row.position() ?? null, error: row.error, stuck_at: row.stuckAt,
+      since: row.since, heartbeat_at: knex.fn.now(),
+    }));
+    if (gone.length === 0 && current.length === 0) return;
+    try {
+      await knex.transaction(async (trx) => {
+        if (gone.length > 0) await trx('tally_subscriber_status').where({ instance }).whereIn('subscriber', gone).delete();
+        if (current.length === 0) return;
+        await trx('tally_subscriber_status')
+          .insert(current)
+          .onConflict(['subscriber', 'instance'])
+          // tracked_at stays as the insert set it: the database's clock, the same for every process.
+          .merge(['state', 'position', 'error', 'stuck_at', 'since', 'heartbeat_at']);
+      });
+    } catch (error) {
+      for (const subscriber of gone) untracked.add(subscriber);
+      throw error;
+    }
   };
   /** At most one write in flight; a change during it makes one more. */
   const flush = (): void => {
+    if (closed) return;
     if (flushing) return void (again = true);
-    flushing = write()
+    // Set before write runs: a change it makes (a refresh) asks for one more, not a second one at once.
+    flushing = Promise.resolve()
+      .then(write)
       .catch((error: unknown) => logger.debug({ err: error }, 'could not write subscriber status; the next heartbeat tries again'))
       .finally(() => {
         flushing = undefined;
@@ -121,7 +162,7 @@ export const createStatusBoard = ({ knex, logger, heartbeatMs = 2000 }: { knex: 
 
   return {
     instance,
-    track(subscriber, position) {
+    track(subscriber, position, initial = 'catching-up') {
       let target: string | undefined | null = null; // null: not known yet
       let caughtUp = false;
       const settle = (): void => {
@@ -129,11 +170,13 @@ export const createStatusBoard = ({ knex, logger, heartbeatMs = 2000 }: { knex: 
         change(row, caughtUp ? 'running' : 'catching-up');
       };
       const row: Row = {
-        state: 'catching-up', error: null, stuckAt: null, since: new Date(), position,
+        state: initial, error: null, stuckAt: null, since: new Date(), position,
         refresh: () => {
           if (row.state === 'catching-up') settle();
         },
       };
+      // Tracked again: a new row, with a new tracked_at.
+      if (rows.has(subscriber)) untracked.add(subscriber);
       rows.set(subscriber, row);
       flush();
       return {
@@ -143,17 +186,21 @@ export const createStatusBoard = ({ knex, logger, heartbeatMs = 2000 }: { knex: 
           target = head;
           settle();
         },
-        standby: () => change(row, 'standby'),
         untrack() {
+          // Only its own row: the subscriber may be tracked again already.
+          if (rows.get(subscriber) !== row) return;
           rows.delete(subscriber);
-          void knex('tally_subscriber_status').where({ subscriber, instance }).delete().catch(() => undefined);
+          untracked.add(subscriber);
+          flush();
         },
       };
     },
     async close() {
       clearInterval(timer);
-      await flushing;
+      closed = true;
       rows.clear();
+      untracked.clear();
+      await flushing;
       await knex('tally_subscriber_status').where({ instance }).delete().catch(() => undefined);
     },
   };
@@ -163,9 +210,9 @@ export const createStatusBoard = ({ knex, logger, heartbeatMs = 2000 }: { knex: 
 export const readSubscriberStatus = async (knex: Knex, freshMs: number): Promise<SubscriberStatus[]> => {
   const rows = await knex('tally_subscriber_status')
     .where('heartbeat_at', '>', knex.raw(`now() - make_interval(secs => ?)`, [freshMs / 1000]))
-    .select<{ subscriber: string; instance: string; state: SubscriberState; position: string | null; error: string | null; stuck_at: string | null; since: Date; heartbeat_at: Date }[]>();
+    .select<{ subscriber: string; instance: string; state: SubscriberState; position: string | null; error: string | null; stuck_at: string | null; since: Date; tracked_at: Date; heartbeat_at: Date }[]>();
   return rows.map((row) => ({
     subscriber: row.subscriber, instance: row.instance, state: row.state, position: row.position, error: row.error,
-    stuckAt: row.stuck_at, since: row.since, heartbeatAt: row.heartbeat_at,
+    stuckAt: row.stuck_at, since: row.since, trackedAt: row.tracked_at, heartbeatAt: row.heartbeat_at,
   }));
 };

@@ -102,6 +102,57 @@ describe('health of the subscribers', function () {
     }
   });
 
+  it('shows the instance that took a subscriber on last, though a gone leader\'s row is still fresh and further', async () => {
+    const app = await runTally(database.url);
+    try {
+      await until('every subscriber runs', () => app.queries.get('/health'), (reply) => SUBSCRIBERS.every((name) => reply.body.subscribers?.[name]?.state === 'running'));
+      // What a leader killed a moment ago leaves: its rows, fresh for a few seconds more, as far as it got.
+      const gone = 'gone-host:1:dead';
+      await sql.query(
+        `insert into tally_subscriber_status (subscriber, instance, state, position, since, tracked_at, heartbeat_at)
+         select name, $2, 'running', '00000000000999999999:00000000000000999999', now() - interval '1 minute', now() - interval '1 minute', now()
+           from unnest($1::text[]) as name`,
+        [SUBSCRIBERS, gone],
+      );
+      const health = await app.queries.get('/health');
+      for (const name of SUBSCRIBERS) {
+        expect(health.body.subscribers[name].instance).to.not.equal(gone);
+        expect(health.body.subscribers[name]).to.deep.include({ state: 'running', standbys: 0 });
+      }
+      // Had it taken the subscribers on after this process, it would be the leader.
+      await sql.query(`update tally_subscriber_status set tracked_at = now() + interval '1 minute' where instance = $1`, [gone]);
+      const later = await app.queries.get('/health');
+      for (const name of SUBSCRIBERS) expect(later.body.subscribers[name].instance).to.equal(gone);
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('shows a second worker process as standby from its first row on', async () => {
+    const app = await runTally(database.url);
+    let second: Awaited<ReturnType<typeof runTally>> | undefined;
+    try {
+      await until('every subscriber runs', () => app.queries.get('/health'), (reply) => SUBSCRIBERS.every((name) => reply.body.subscribers?.[name]?.state === 'running'));
+      await sql.query(`
+        create table written_states (instance text, subscriber text, state text);
+        create function written() returns trigger language plpgsql as $$ begin insert into written_states values (new.instance, new.subscriber, new.state); return new; end $$;
+        create trigger written after insert or update on tally_subscriber_status for each row execute function written();
+      `);
+      second = await runTally(database.url, { roles: ['projector', 'reactor'] });
+      const health = await until('the second process stands by', () => app.queries.get('/health'), (reply) => SUBSCRIBERS.every((name) => reply.body.subscribers?.[name]?.standbys === 1));
+      for (const name of SUBSCRIBERS) expect(health.body.subscribers[name].state).to.equal('running');
+      // Never shown as a second active instance, not even for a moment.
+      const { rows } = await sql.query<{ instance: string; states: string[] }>(
+        `select instance, array_agg(distinct state order by state) as states from written_states group by instance having bool_or(state = 'standby')`,
+      );
+      expect(rows).to.have.length(1);
+      expect(rows[0]!.states).to.deep.equal(['standby']);
+    } finally {
+      await second?.stop();
+      await app.stop();
+    }
+  });
+
   it('answers 503 when no process runs the projector or the rule engine', async () => {
     const app = await runTally(database.url, { roles: ['command', 'query'] });
     try {

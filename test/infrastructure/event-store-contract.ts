@@ -249,6 +249,23 @@ export const eventStoreContract = (adapterName: string, create: () => Promise<Ev
       });
     });
 
+    describe('countAfter', () => {
+      it('counts what readAll would read after a position, up to a cap, with when the oldest was recorded', async () => {
+        const s = streams();
+        const start = await store.appendToStream(s.name('start'), [event()], { expectedRevision: 'no_stream' });
+        for (let n = 0; n < 5; n++) await store.appendToStream(s.name(n), [event('Numbered', { n })], { expectedRevision: 'no_stream' });
+        const read = await collect(store.readAll({ fromPosition: start.position }));
+        expect(read).to.have.length(5);
+        const oldest = new Date(Math.min(...read.map((e) => e.recordedAt.getTime())));
+        expect(await store.countAfter(start.position, 100)).to.deep.equal({ events: 5, oldestRecordedAt: oldest });
+        expect(await store.countAfter(start.position, 3)).to.deep.equal({ events: 3, oldestRecordedAt: oldest });
+        expect(await store.countAfter(read[4]!.position, 100)).to.deep.equal({ events: 0, oldestRecordedAt: undefined });
+        // From the start of the log: everything, this test's among it.
+        const all = await collect(store.readAll());
+        expect((await store.countAfter(undefined, all.length + 100)).events).to.equal(all.length);
+      });
+    });
+
     describe('subscribeToAll', () => {
       it('catches up, then goes live', async () => {
         const s = streams();

@@ -141,6 +141,29 @@ describe('PostgreSQL event store', () => {
     }
   });
 
+  it('counts after a position only what a reader may see: nothing past an append still open', async () => {
+    const { store } = underTest;
+    const prefix = `count-${randomUUID().slice(0, 8)}`;
+    const start = await store.appendToStream(`${prefix}-start`, [{ type: 'Start', data: {} }], { expectedRevision: 'no_stream' });
+    const open = new pg.Client({ connectionString: database.url });
+    await open.connect();
+    try {
+      await open.query('begin');
+      await open.query(`select * from tally_append_one($1, -2, $2::uuid, 'Open', '{}'::jsonb, '{}'::jsonb)`, [`${prefix}-open`, randomUUID()]);
+      // Committed, but after a position that may still appear: readers do not see it yet, nor is it counted.
+      await store.appendToStream(`${prefix}-later`, [{ type: 'Later', data: {} }], { expectedRevision: 'no_stream' });
+      const read: string[] = [];
+      for await (const event of store.readAll({ fromPosition: start.position })) read.push(event.type);
+      expect(read).to.deep.equal([]);
+      expect(await store.countAfter(start.position, 100)).to.deep.equal({ events: 0, oldestRecordedAt: undefined });
+      await open.query('commit');
+      expect((await store.countAfter(start.position, 100)).events).to.equal(2);
+    } finally {
+      await open.query('rollback').catch(() => undefined);
+      await open.end();
+    }
+  });
+
   it('appends many streams in one transaction, in the order given', async () => {
     const { store } = underTest;
     const prefix = `batch-${randomUUID().slice(0, 8)}`;

@@ -6,6 +6,7 @@ import { createPostgresEventStore } from '../../infrastructure/event-store/postg
 import { checkpointMigrations, createCheckpoints } from '../../infrastructure/postgres/checkpoints.ts';
 import { createKnex, createPool } from '../../infrastructure/postgres/database.ts';
 import { migrate } from '../../infrastructure/postgres/migrate.ts';
+import { createStatusBoard, readSubscriberStatus, type SubscriberStatus } from '../../infrastructure/postgres/subscriber-status.ts';
 import { oneByOne, type Projection } from '../../projections/projection.ts';
 import { projectionCheckpoint, startProjector } from '../../projections/projector.ts';
 import { capturedLogger } from '../support/captured-logger.ts';
@@ -69,6 +70,54 @@ describe('projector', function () {
     const last: string[] = [];
     for await (const event of store.readAll()) last.push(event.position);
     expect(await checkpoints.load(projectionCheckpoint(projection))).to.equal(last[last.length - 1]);
+  });
+
+  it('shows a projection that throws a TypeError as failing, at the event that throws, and recovers without losing it', async () => {
+    // A bug on odd data, as `undefined.x` would be: a TypeError, which p-retry gives up on at once.
+    let broken = true;
+    const projection: Projection = {
+      name: 'odd',
+      eventTypes: ['Odd'],
+      // Set-based, as busy read models are: the projector cannot tell from the batch which event failed.
+      async applyBatch(trx, events) {
+        if (broken && events.some((event) => event.data.odd === true)) throw new TypeError("Cannot read properties of undefined (reading 'x')");
+        await trx('counted').insert(events.map((event) => ({ id: event.id })));
+      },
+    };
+    const checkpoints = createCheckpoints(knex);
+    const appended: string[] = [];
+    for (let n = 0; n < 6; n++) {
+      const { position } = await store.appendToStream(`odd-${n}`, [{ type: 'Odd', data: { n, odd: n === 3 } }], { expectedRevision: 'no_stream' });
+      appended.push(position);
+    }
+    const board = createStatusBoard({ knex, logger: silentLogger });
+    const fatal: unknown[] = [];
+    const projector = await startProjector({ store, knex, checkpoints, projections: [projection], logger: silentLogger, board, onFatal: (error) => fatal.push(error) });
+    const status = async (): Promise<SubscriberStatus | undefined> =>
+      (await readSubscriberStatus(knex, 10_000)).find((row) => row.subscriber === projectionCheckpoint(projection));
+    const until = async (what: string, ok: (row: SubscriberStatus | undefined) => boolean): Promise<SubscriberStatus | undefined> => {
+      for (let i = 0; i < 400; i++) {
+        const row = await status();
+        if (ok(row)) return row;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      throw new Error(`timed out waiting until ${what}: ${JSON.stringify(await status())}`);
+    };
+    try {
+      const failing = await until('it shows failing at the odd event', (row) => row?.state === 'failing' && row.stuckAt === appended[3]);
+      expect(failing?.error).to.equal("Cannot read properties of undefined (reading 'x')");
+      expect(fatal).to.deep.equal([]);
+      broken = false;
+      await until('it runs again, past the odd event', (row) => row?.state === 'running' && row.position === appended[5]);
+    } finally {
+      await projector.stop();
+      await board.close();
+    }
+    expect(fatal).to.deep.equal([]);
+    const ids = [];
+    for await (const event of store.readAll()) if (event.type === 'Odd') ids.push(event.id);
+    expect(await knex('counted').whereIn('id', ids).count({ n: '*' }).then((rows) => Number(rows[0]!.n))).to.equal(6);
+    expect(await checkpoints.load(projectionCheckpoint(projection))).to.equal(appended[5]);
   });
 
   it('lets two projectors run the same projection at once without applying anything twice', async () => {

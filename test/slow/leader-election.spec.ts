@@ -95,6 +95,11 @@ describe('one active projector and rule engine per database', function () {
       first.kill('SIGKILL');
       const tookOver = await until('the second worker leads', leads(second.pid), 10_000);
       expect(tookOver).to.be.below(5000);
+      // The killed leader's rows are still fresh for a few seconds: /health shows the one that took over.
+      const lingering = await status.query<Row>(`select subscriber, instance, state from tally_subscriber_status where heartbeat_at > now() - interval '10 seconds'`);
+      expect(lingering.rows.filter((row) => row.instance.split(':')[1] === String(first.pid))).to.have.length(SUBSCRIBERS.length);
+      const afterKill = await api.queries.get('/health');
+      for (const name of SUBSCRIBERS) expect(afterKill.body.subscribers[name].instance.split(':')[1]).to.equal(String(second.pid));
       const after = await purchase(2);
       const decided = await api.queries.get(`/events/${after}?wait=10`);
       expect(decided.body.status).to.equal('processed');

@@ -214,6 +214,17 @@ export const createEsdbEventStore = ({ connectionString, maxResubscribeDelayMs =
       return commit === undefined ? undefined : encodeEsdbPosition({ commit });
     },
 
+    async countAfter(position, cap) {
+      // $all has no count: the events are read, at most `cap` of them.
+      let events = 0;
+      let oldestRecordedAt: Date | undefined;
+      for await (const event of store.readAll({ fromPosition: position, maxCount: cap })) {
+        events++;
+        if (!oldestRecordedAt || event.recordedAt < oldestRecordedAt) oldestRecordedAt = event.recordedAt;
+      }
+      return { events, oldestRecordedAt };
+    },
+
     isPosition: (value) => /^\d{20}$/.test(value),
 
     async close() {
