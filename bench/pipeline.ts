@@ -24,6 +24,7 @@ import { startAppProcess, type AppProcess } from './pipeline/app-process.ts';
 import { jsonClient } from './pipeline/http.ts';
 import { offerLoad, percentile } from './pipeline/load.ts';
 import { rawTrackedEventsPerSecond } from './pipeline/raw-baseline.ts';
+import { cpuMeter, type CpuSplit } from './pipeline/cpu.ts';
 import { countStatements, type StatementCounter } from './pipeline/statements.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -47,6 +48,8 @@ interface Step {
   readonly sustained: boolean;
   readonly statementsPerEvent: number | undefined;
   readonly topStatements: readonly { query: string; calls: number; milliseconds: number }[];
+  /** CPU ms per accepted event, during the step and its drain. */
+  readonly cpu: CpuSplit | undefined;
 }
 
 const main = async (): Promise<void> => {
@@ -61,6 +64,7 @@ const main = async (): Promise<void> => {
     const profile = process.env.BENCH_PROFILE;
     app = await startAppProcess(database.url, { nodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [] });
     await monitor.connect();
+    const cpu = cpuMeter(app.pid);
     statements = await countStatements(server.adminUrl, database.name).catch(() => undefined);
     const client = jsonClient(CLIENT_CONCURRENCY);
     const pollers = jsonClient(1024);
@@ -103,6 +107,7 @@ const main = async (): Promise<void> => {
 
     const step = async (mode: 'single' | 'batch', rate: number): Promise<Step> => {
       await statements?.reset();
+      const cpuBefore = cpu.read();
       const units = mode === 'single' ? rate : rate / BATCH;
       const samples: { at: number; backlog: number }[] = [];
       let accepted = 0;
@@ -136,12 +141,14 @@ const main = async (): Promise<void> => {
       const growth = last.at > first.at ? (last.backlog - first.backlog) / (last.at - first.at) : 0;
       const acceptedPerSecond = accepted / load.seconds;
       await drain();
+      const cpuAfter = cpu.read();
       const counted = await statements?.read();
       return {
         mode, rate, acceptedPerSecond, backlogGrowthPerSecond: growth,
         sustained: acceptedPerSecond >= rate * 0.95 && growth <= rate * 0.05,
         statementsPerEvent: counted && accepted > 0 ? counted.total / accepted : undefined,
         topStatements: counted?.top.map(({ query, calls, milliseconds }) => ({ query, calls: calls / accepted, milliseconds: milliseconds / accepted })) ?? [],
+        cpu: cpu.perEvent(cpuBefore, cpuAfter, accepted),
       };
     };
 
@@ -150,7 +157,7 @@ const main = async (): Promise<void> => {
       for (const rate of steps) {
         const result = await step(mode, rate);
         results.push(result);
-        console.log(`${mode.padEnd(6)} ${String(rate).padStart(5)}/s offered: ${result.acceptedPerSecond.toFixed(0)}/s accepted, backlog ${result.backlogGrowthPerSecond >= 0 ? '+' : ''}${result.backlogGrowthPerSecond.toFixed(1)}/s, ${result.statementsPerEvent?.toFixed(2) ?? 'n/a'} statements/event: ${result.sustained ? 'sustained' : 'falls behind'}`);
+        console.log(`${mode.padEnd(6)} ${String(rate).padStart(5)}/s offered: ${result.acceptedPerSecond.toFixed(0)}/s accepted, backlog ${result.backlogGrowthPerSecond >= 0 ? '+' : ''}${result.backlogGrowthPerSecond.toFixed(1)}/s, ${result.statementsPerEvent?.toFixed(2) ?? 'n/a'} statements/event, CPU ms/event ${result.cpu ? `app ${result.cpu.app.toFixed(2)} + PostgreSQL ${result.cpu.postgres.toFixed(2)} + client ${result.cpu.client.toFixed(2)}` : 'n/a'}: ${result.sustained ? 'sustained' : 'falls behind'}`);
         if (!result.sustained) break;
       }
       return results;

