@@ -146,4 +146,90 @@ describe('projector', function () {
     // Neither wedged on the other's rows: a batch that meets a newer checkpoint applies only what lies after it.
     expect(entries.map((entry) => entry.err?.message ?? entry.msg)).to.deep.equal([]);
   });
+
+  it('applies a batch to every projection in one transaction, each only its own events after its own checkpoint', async () => {
+    await knex.schema.createTable('by_kind', (t) => {
+      t.text('id').primary();
+      t.text('kind').notNullable();
+    });
+    const kinds = ['Apple', 'Pear', 'Plum'];
+    const projections: Projection[] = kinds.map((kind) => ({
+      name: `kind-${kind}`,
+      eventTypes: [kind],
+      async applyBatch(trx, events) {
+        if (events.some((event) => event.type !== kind)) throw new Error(`${kind} got another kind`);
+        await trx('by_kind').insert(events.map((event) => ({ id: event.id, kind })));
+      },
+    }));
+    const checkpoints = createCheckpoints(knex);
+    const positions: string[] = [];
+    for (let n = 0; n < 30; n++) positions.push((await store.appendToStream(`fruit-${n}`, [{ type: kinds[n % 3]!, data: { n } }], { expectedRevision: 'no_stream' })).position);
+    // Plum was projected up to the 21st event already (by an earlier run, say): it must not apply those again.
+    await checkpoints.save('projection:kind-Plum', positions[20]!);
+    await knex('by_kind').insert(positions.slice(0, 21).flatMap((_, n) => (n % 3 === 2 ? [{ id: `earlier-${n}`, kind: 'Plum' }] : [])));
+    const commits: string[] = [];
+    const listener = await knex.client.acquireConnection();
+    await listener.query('listen tally_read_models');
+    listener.on('notification', (message: { payload: string }) => commits.push(message.payload));
+    const projector = await startProjector({ store, knex, checkpoints, projections, logger: silentLogger, onFatal: () => undefined, batchSize: 1000 });
+    try {
+      for (let i = 0; i < 200 && commits.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    } finally {
+      await projector.stop();
+      await knex.client.releaseConnection(listener);
+    }
+    // One commit for all three read models.
+    expect(commits).to.deep.equal(['kind-Apple,kind-Pear,kind-Plum']);
+    const counts = Object.fromEntries((await knex('by_kind').select('kind').count({ n: '*' }).groupBy('kind')).map((row) => [row.kind, Number(row.n)]));
+    expect(counts).to.deep.equal({ Apple: 10, Pear: 10, Plum: 10 });
+    for (const projection of projections) expect(await checkpoints.load(projectionCheckpoint(projection))).to.equal(positions[29]);
+  });
+
+  it('lets a projection that fails where the others do not go on alone: the others keep up, it shows failing, then catches up', async () => {
+    await knex.schema.createTable('healthy_rows', (t) => t.text('id').primary());
+    await knex.schema.createTable('fragile_rows', (t) => t.text('id').primary());
+    let broken = true;
+    const healthy: Projection = {
+      name: 'healthy',
+      eventTypes: ['Shared'],
+      applyBatch: async (trx, events) => void (await trx('healthy_rows').insert(events.map((event) => ({ id: event.id })))),
+    };
+    const fragile: Projection = {
+      name: 'fragile',
+      eventTypes: ['Shared'],
+      async applyBatch(trx, events) {
+        if (broken && events.some((event) => event.data.bad === true)) throw new TypeError('fragile cannot read this');
+        await trx('fragile_rows').insert(events.map((event) => ({ id: event.id })));
+      },
+    };
+    const checkpoints = createCheckpoints(knex);
+    const board = createStatusBoard({ knex, logger: silentLogger });
+    const projector = await startProjector({ store, knex, checkpoints, projections: [healthy, fragile], logger: silentLogger, board, onFatal: () => undefined });
+    const count = async (table: string) => Number((await knex(table).count({ n: '*' }))[0]!.n);
+    const until = async (what: string, ok: () => Promise<boolean>) => {
+      for (let i = 0; i < 400; i++) {
+        if (await ok()) return;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      throw new Error(`timed out waiting until ${what}`);
+    };
+    try {
+      const bad = await store.appendToStream('shared-bad', [{ type: 'Shared', data: { bad: true } }], { expectedRevision: 'no_stream' });
+      for (let n = 0; n < 20; n++) await store.appendToStream(`shared-${n}`, [{ type: 'Shared', data: { n } }], { expectedRevision: 'no_stream' });
+      await until('the healthy projection has every event', async () => (await count('healthy_rows')) === 21);
+      await until('the fragile one shows failing at the bad event', async () => {
+        const row = (await readSubscriberStatus(knex, 10_000)).find((status) => status.subscriber === 'projection:fragile');
+        return row?.state === 'failing' && row.stuckAt === bad.position;
+      });
+      expect(await count('fragile_rows')).to.equal(0);
+      broken = false;
+      await until('the fragile one has caught up', async () => (await count('fragile_rows')) === 21);
+    } finally {
+      await projector.stop();
+      await board.close();
+    }
+    const head = await store.headPosition();
+    expect(await checkpoints.load(projectionCheckpoint(healthy))).to.equal(head);
+    expect(await checkpoints.load(projectionCheckpoint(fragile))).to.equal(head);
+  });
 });
