@@ -180,7 +180,8 @@ describe('projector', function () {
     }
     // One commit for all three read models.
     expect(commits).to.deep.equal(['kind-Apple,kind-Pear,kind-Plum']);
-    const counts = Object.fromEntries((await knex('by_kind').select('kind').count({ n: '*' }).groupBy('kind')).map((row) => [row.kind, Number(row.n)]));
+    const rows = await knex('by_kind').select('kind').count({ n: '*' }).groupBy('kind') as { kind: string; n: string }[];
+    const counts = Object.fromEntries(rows.map((row) => [row.kind, Number(row.n)]));
     expect(counts).to.deep.equal({ Apple: 10, Pear: 10, Plum: 10 });
     for (const projection of projections) expect(await checkpoints.load(projectionCheckpoint(projection))).to.equal(positions[29]);
   });
