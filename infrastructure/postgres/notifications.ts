@@ -26,7 +26,12 @@ export interface ChannelListener {
  * more than one, however it fails (pg may report one loss twice: an error,
  * then the end of the socket).
  */
-export const listenToChannel = (connectionString: string, channel: string, timeouts?: DatabaseTimeouts): ChannelListener => {
+/**
+ * `ownPayload`: notifications carrying it come from this process's own
+ * writes, whose waiters `wakeLocally` has woken already: they are not woken
+ * a second time.
+ */
+export const listenToChannel = (connectionString: string, channel: string, timeouts?: DatabaseTimeouts, ownPayload?: string): ChannelListener => {
   const waiters = new Set<() => void>();
   const closing = new AbortController();
   /** The one connection: being opened, or listening. */
@@ -48,7 +53,9 @@ export const listenToChannel = (connectionString: string, channel: string, timeo
       client.on('end', () => resolve(new Error('the LISTEN connection ended')));
     });
     const ended = lost.then(() => client.end().catch(() => undefined));
-    client.on('notification', wakeAll);
+    client.on('notification', (message) => {
+      if (ownPayload === undefined || message.payload !== ownPayload) wakeAll();
+    });
     try {
       const listening = client.connect().then(() => client.query(`listen ${pg.escapeIdentifier(channel)}`));
       // pg never settles connect() on a client ended meanwhile (by close()): its end settles this.
@@ -102,14 +109,14 @@ export const listenToChannel = (connectionString: string, channel: string, timeo
  * transaction takes a global lock at commit and serialises writers). Bursts
  * collapse: while one NOTIFY is in flight, further pokes make one more.
  */
-export const createNotifier = (pool: pg.Pool, channel: string): { poke(): void } => {
+export const createNotifier = (pool: pg.Pool, channel: string, payload = ''): { poke(): void } => {
   let inFlight = false;
   let again = false;
   const send = (): void => {
     inFlight = true;
     again = false;
     pool
-      .query('select pg_notify($1, $2)', [channel, ''])
+      .query('select pg_notify($1, $2)', [channel, payload])
       .catch(() => undefined) // readers poll as a fallback
       .finally(() => {
         inFlight = false;
