@@ -3,6 +3,7 @@ import { createCommandApi } from '../commands/http/command-api.ts';
 import { followRuleBook } from '../commands/live-rule-book.ts';
 import { startCampaignSchedule, type CampaignSchedule } from '../commands/reactors/campaign-schedule.ts';
 import { RULE_ENGINE_CHECKPOINT, startRuleEngine } from '../commands/reactors/rule-engine.ts';
+import { restoreRuleBook } from '../commands/restore-rule-book.ts';
 import type { Config } from '../infrastructure/config.ts';
 import type { EventStore } from '../infrastructure/event-store/event-store.ts';
 import { createEsdbEventStore } from '../infrastructure/event-store/esdb/esdb-event-store.ts';
@@ -16,6 +17,7 @@ import { checkpointMigrations, createCheckpoints } from '../infrastructure/postg
 import { createKnex, createPool, migrationTimeouts } from '../infrastructure/postgres/database.ts';
 import { startEmbeddedPostgres } from '../infrastructure/postgres/embedded-postgres.ts';
 import { migrate } from '../infrastructure/postgres/migrate.ts';
+import { createSnapshots } from '../infrastructure/postgres/snapshots.ts';
 import { runElection, type ElectedRole, type Led } from '../infrastructure/postgres/leader-election.ts';
 import { listenToChannel } from '../infrastructure/postgres/notifications.ts';
 import { createStatusBoard } from '../infrastructure/postgres/subscriber-status.ts';
@@ -96,6 +98,7 @@ export const startTally = async ({ config, logger, roles = ROLES, clock = () => 
       if (warning) logger.warn(warning);
     }
     const checkpoints = createCheckpoints(knex);
+    const snapshots = createSnapshots(knex);
 
     const board = createStatusBoard({ knex, logger });
     stack.push(() => board.close());
@@ -122,7 +125,7 @@ export const startTally = async ({ config, logger, roles = ROLES, clock = () => 
 
     let schedule: CampaignSchedule | undefined;
     if (roles.includes('reactor')) {
-      elect('rule-engine', [RULE_ENGINE_CHECKPOINT], () => startRuleEngine({ store, checkpoints, clock, logger, board, onFatal }));
+      elect('rule-engine', [RULE_ENGINE_CHECKPOINT], () => startRuleEngine({ store, checkpoints, snapshots, clock, logger, board, onFatal }));
       // Schedule transitions are guarded by the campaign's revision: any number may run.
       const running = startCampaignSchedule({ store, clock, logger, cron: scheduleCron });
       stack.push(() => running.stop());
@@ -142,7 +145,9 @@ export const startTally = async ({ config, logger, roles = ROLES, clock = () => 
     let commandPort: number | undefined;
     let queryPort: number | undefined;
     if (roles.includes('command')) {
-      const ruleBook = followRuleBook(store, logger);
+      // From the rule engine's snapshot, when there is one: the log after it is all there is to read.
+      const from = await restoreRuleBook({ snapshots, log: logger.child({ role: 'live-rule-book' }), isPosition: (value) => store.isPosition(value) });
+      const ruleBook = followRuleBook(store, logger, from);
       stack.push(() => ruleBook.stop());
       const api = createCommandApi({ store, clock, newId: randomUUID, ruleBook, ...credentials });
       const server = await serve(api, config.commandPort);

@@ -3,6 +3,7 @@ import { asDomainEvent } from '../infrastructure/event-store/domain-event.ts';
 import { isAtOrAfter, type EventStore } from '../infrastructure/event-store/event-store.ts';
 import type { Logger } from '../infrastructure/logger.ts';
 import { sleep } from '../infrastructure/sleep.ts';
+import type { RestoredRuleBook } from './restore-rule-book.ts';
 
 /**
  * A rule book kept up to date from the log, for questions the command API
@@ -16,8 +17,13 @@ export interface LiveRuleBook {
   stop(): Promise<void>;
 }
 
-export const followRuleBook = (store: EventStore, logger: Logger): LiveRuleBook => {
-  const book = createRuleBook();
+/**
+ * `from`: the rule engine's book as its snapshot has it, followed from its
+ * position on. Its pending counts (decisions whose events came after it) are
+ * replaced as those events are folded, as in the engine's own book.
+ */
+export const followRuleBook = (store: EventStore, logger: Logger, from?: RestoredRuleBook): LiveRuleBook => {
+  const book = from?.book ?? createRuleBook();
 
   /**
    * A filtered subscription may not report progress past events it does not
@@ -33,7 +39,7 @@ export const followRuleBook = (store: EventStore, logger: Logger): LiveRuleBook 
     }
     return false;
   };
-  const subscription = store.subscribeToAll({ filter: { eventTypes: RULE_BOOK_EVENT_TYPES } });
+  const subscription = store.subscribeToAll({ fromPosition: from?.position, filter: { eventTypes: RULE_BOOK_EVENT_TYPES } });
   const running = (async () => {
     for await (const recorded of subscription) {
       book.apply(asDomainEvent<RuleBookEvent>(recorded));
@@ -44,7 +50,7 @@ export const followRuleBook = (store: EventStore, logger: Logger): LiveRuleBook 
     async caughtUpTo(position, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const seen = subscription.position();
+        const seen = subscription.position() ?? from?.position;
         if (isAtOrAfter(seen, position) || (await nothingToFollowUpTo(seen, position))) return true;
         if (Date.now() >= deadline) return false;
         await sleep(5);

@@ -7,6 +7,7 @@ import { valueAtKeys } from './document-path.ts';
 import { createEqualityIndex, indexKeysOf } from './equality-index.ts';
 import { rewardFor } from './reward.ts';
 import type { Rule } from './rule.ts';
+import { readRuleBookSnapshot, RULE_BOOK_SNAPSHOT_VERSION, type RuleBookSnapshot, type RuleBookState } from './rule-book-snapshot.ts';
 
 interface CompiledRule extends Rule {
   readonly campaign: CampaignInForce;
@@ -79,11 +80,14 @@ export interface RuleBook {
   record(eventId: string, decision: Decision): void;
   /** For every rule of every campaign in force at `at`: would it match, and if not, which condition fails first. */
   explain(document: JsonObject, at: string): RuleExplanation[];
+  /** The whole state as plain JSON, for `fromSnapshot` to restore exactly. Reads the book, changes nothing. */
+  snapshot(): RuleBookSnapshot;
 }
 
 const RANKS_PER_CAMPAIGN = 1_000_000;
 
-export const createRuleBook = (): RuleBook => {
+/** `from`: the state of a snapshot (see `fromSnapshot`, which checks it first); none, an empty book. */
+export const createRuleBook = (from?: RuleBookState): RuleBook => {
   const campaigns = new Map<string, CampaignInForce>();
   const index = createEqualityIndex<CompiledRule>((a, b) => a.rank - b.rank);
   let sequence = 0;
@@ -93,8 +97,27 @@ export const createRuleBook = (): RuleBook => {
     campaign.rules.forEach((rule, i) => (rule.rank = campaign.ordinal * RANKS_PER_CAMPAIGN + i));
   };
 
+  const compile = ({ ruleId, name, priority, conditions, reward, beneficiary, limits }: Rule, campaign: CampaignInForce, order: number): CompiledRule => ({
+    ruleId, name, priority, conditions, reward, beneficiary, limits, campaign,
+    matches: compileRecordedConditions(conditions), beneficiaryKeys: beneficiary.split('.'), sequence: order, rank: 0,
+  });
+
   /** Earnings counted per tracked event whose decision events have not come back yet. */
   const pending = new Map<string, readonly Match[]>();
+
+  if (from) {
+    // Campaign ids are unique in the log (each stream starts with its CampaignCreated), so one entry per campaign is the whole book.
+    for (const { rules: _rules, earningsByBeneficiary, ...campaign } of from.campaigns) {
+      campaigns.set(campaign.campaignId, { ...campaign, endedBySchedule: campaign.endedBySchedule && { ...campaign.endedBySchedule }, rules: [], earningsByBeneficiary: new Map(earningsByBeneficiary) });
+    }
+    const rules = from.campaigns.flatMap((state) => state.rules.map((rule) => compile(rule, campaigns.get(state.campaignId)!, rule.sequence)));
+    for (const rule of rules) rule.campaign.rules.push(rule);
+    for (const campaign of campaigns.values()) rerank(campaign);
+    // Filed in order of addition, as the fold filed them: the index then holds them exactly as it did.
+    for (const rule of rules.sort((a, b) => a.sequence - b.sequence)) index.add(rule, indexKeysOf(rule.conditions));
+    sequence = from.nextSequence;
+    for (const { eventId, matches } of from.pending) pending.set(eventId, matches);
+  }
 
   const count = ({ campaignId, beneficiaryId, amount }: Pick<Match, 'campaignId' | 'beneficiaryId' | 'amount'>, sign: 1 | -1): void => {
     const campaign = campaigns.get(campaignId);
@@ -182,14 +205,10 @@ export const createRuleBook = (): RuleBook => {
         case 'RuleAdded': {
           const campaign = campaigns.get(event.data.campaignId);
           if (!campaign) return;
-          const { ruleId, name, priority, conditions, reward, beneficiary, limits } = event.data;
-          const rule: CompiledRule = {
-            ruleId, name, priority, conditions, reward, beneficiary, limits, campaign,
-            matches: compileRecordedConditions(conditions), beneficiaryKeys: beneficiary.split('.'), sequence: sequence++, rank: 0,
-          };
+          const rule = compile(event.data, campaign, sequence++);
           campaign.rules.push(rule);
           rerank(campaign);
-          index.add(rule, indexKeysOf(conditions));
+          index.add(rule, indexKeysOf(rule.conditions));
           return;
         }
         case 'RuleRemoved': {
@@ -258,5 +277,36 @@ export const createRuleBook = (): RuleBook => {
       }
       return explanations;
     },
+
+    snapshot() {
+      const state: RuleBookState = {
+        campaigns: [...campaigns.values()].map((campaign) => ({
+          campaignId: campaign.campaignId, ordinal: campaign.ordinal, currency: campaign.currency, budget: campaign.budget,
+          startsAt: exactly(campaign.startsAt), endsAt: exactly(campaign.endsAt), status: campaign.status,
+          activatedBySchedule: campaign.activatedBySchedule, endedBySchedule: campaign.endedBySchedule && { ...campaign.endedBySchedule },
+          granted: campaign.granted, earningsByBeneficiary: [...campaign.earningsByBeneficiary],
+          rules: campaign.rules.map(({ ruleId, name, priority, conditions, reward, beneficiary, limits, sequence: order }) => ({
+            ruleId, name, priority, conditions, reward, beneficiary, limits, sequence: order,
+          })),
+        })),
+        nextSequence: sequence,
+        pending: [...pending].map(([eventId, matches]) => ({ eventId, matches })),
+      };
+      return { version: RULE_BOOK_SNAPSHOT_VERSION, state };
+    },
   };
+};
+
+/** JSON would write a window that is not a number (a date the log could not parse) as null, which means no window: refused rather than changed. */
+const exactly = (moment: number | null): number | null => {
+  if (moment !== null && !Number.isFinite(moment)) throw new RangeError(`a campaign window of ${moment} has no exact JSON form`);
+  return moment;
+};
+
+export type Restored = { readonly ok: true; readonly book: RuleBook } | { readonly ok: false; readonly reason: string };
+
+/** The book a snapshot was taken of, or why it cannot be read (another version, a damaged state). */
+export const fromSnapshot = ({ version, state }: { readonly version: number; readonly state: unknown }): Restored => {
+  const reading = readRuleBookSnapshot(version, state);
+  return reading.ok ? { ok: true, book: createRuleBook(reading.state) } : reading;
 };

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Migration } from './migrate.ts';
+import { snapshotsMigration } from './snapshots.ts';
 import { subscriberStatusMigration, subscriberTrackedAtMigration } from './subscriber-status.ts';
 
 /**
@@ -42,6 +43,7 @@ export const checkpointMigrations: readonly Migration[] = [
   },
   subscriberStatusMigration,
   subscriberTrackedAtMigration,
+  snapshotsMigration,
 ];
 
 export const createCheckpoints = (knex: Knex): Checkpoints => ({
