@@ -191,8 +191,14 @@ export const startRuleEngine = async ({
     /** The first event of the batch that calls for an append: where the engine is stuck while its appends fail. */
     let firstEffect: string | undefined;
     for (const recorded of batch) {
-      // A bug on odd data neither kills the engine nor lets it pass the event: it shows failing there, and tries again.
-      const folded = await retryUntilStopped(async () => fold(recorded), stopping.signal, log, `deciding ${recorded.position}`, (error) => tracker?.failing(error, recorded.position));
+      // A bug on odd data neither kills the engine nor lets it pass the event: it shows failing there, and tries
+      // again. (Folding is in memory and almost never fails: the retry machinery is set up only when it does.)
+      let folded: ReturnType<typeof fold>;
+      try {
+        folded = fold(recorded);
+      } catch {
+        folded = await retryUntilStopped(async () => fold(recorded), stopping.signal, log, `deciding ${recorded.position}`, (error) => tracker?.failing(error, recorded.position));
+      }
       if (folded.decided) decided.push(folded.decided);
       if (folded.grant) grants.push(folded.grant);
       if (folded.decided || folded.grant) firstEffect ??= recorded.position;
