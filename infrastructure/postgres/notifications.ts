@@ -26,12 +26,7 @@ export interface ChannelListener {
  * more than one, however it fails (pg may report one loss twice: an error,
  * then the end of the socket).
  */
-/**
- * `ownPayload`: notifications carrying it come from this process's own
- * writes, whose waiters `wakeLocally` has woken already: they are not woken
- * a second time.
- */
-export const listenToChannel = (connectionString: string, channel: string, timeouts?: DatabaseTimeouts, ownPayload?: string): ChannelListener => {
+export const listenToChannel = (connectionString: string, channel: string, timeouts?: DatabaseTimeouts): ChannelListener => {
   const waiters = new Set<() => void>();
   const closing = new AbortController();
   /** The one connection: being opened, or listening. */
@@ -53,9 +48,7 @@ export const listenToChannel = (connectionString: string, channel: string, timeo
       client.on('end', () => resolve(new Error('the LISTEN connection ended')));
     });
     const ended = lost.then(() => client.end().catch(() => undefined));
-    client.on('notification', (message) => {
-      if (ownPayload === undefined || message.payload !== ownPayload) wakeAll();
-    });
+    client.on('notification', wakeAll);
     try {
       const listening = client.connect().then(() => client.query(`listen ${pg.escapeIdentifier(channel)}`));
       // pg never settles connect() on a client ended meanwhile (by close()): its end settles this.
@@ -109,14 +102,14 @@ export const listenToChannel = (connectionString: string, channel: string, timeo
  * transaction takes a global lock at commit and serialises writers). Bursts
  * collapse: while one NOTIFY is in flight, further pokes make one more.
  */
-export const createNotifier = (pool: pg.Pool, channel: string, payload = ''): { poke(): void } => {
+export const createNotifier = (pool: pg.Pool, channel: string): { poke(): void } => {
   let inFlight = false;
   let again = false;
   const send = (): void => {
     inFlight = true;
     again = false;
     pool
-      .query('select pg_notify($1, $2)', [channel, payload])
+      .query('select pg_notify($1, $2)', [channel, ''])
       .catch(() => undefined) // readers poll as a fallback
       .finally(() => {
         inFlight = false;

@@ -69,11 +69,9 @@ export interface PostgresEventStoreOptions {
 }
 
 export const createPostgresEventStore = ({ connectionString, pool, maxPollIntervalMs = 500, timeouts, tailCapacity = 10_000, appendsInFlight = 4 }: PostgresEventStoreOptions): EventStore => {
-  // Names this store's NOTIFYs, so that its own listener, woken at once by the append, is not woken again.
-  const instance = randomUUID();
-  const notifier = createNotifier(pool, CHANNEL, instance);
+  const notifier = createNotifier(pool, CHANNEL);
   let listener: ReturnType<typeof listenToChannel> | undefined;
-  const wakeUps = () => (listener ??= listenToChannel(connectionString, CHANNEL, timeouts, instance));
+  const wakeUps = () => (listener ??= listenToChannel(connectionString, CHANNEL, timeouts));
   /** After a commit: other processes hear of it by NOTIFY; this one's subscribers at once. */
   const announce = (): void => {
     notifier.poke();
