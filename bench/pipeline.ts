@@ -14,7 +14,7 @@
  *   one tracked event becomes, and the ratios against it.
  *
  * BENCH_SECONDS (10) per step; BENCH_SINGLE_RATES, BENCH_BATCH_RATES (comma lists) the steps tried;
- * BENCH_PROFILE a folder for the app's CPU profile.
+ * BENCH_PROFILE a folder for the app's CPU profile; BENCH_STATEMENTS=1 prints each step's most frequent statements.
  */
 import { pino } from 'pino';
 import pg from 'pg';
@@ -158,6 +158,7 @@ const main = async (): Promise<void> => {
         const result = await step(mode, rate);
         results.push(result);
         console.log(`${mode.padEnd(6)} ${String(rate).padStart(5)}/s offered: ${result.acceptedPerSecond.toFixed(0)}/s accepted, backlog ${result.backlogGrowthPerSecond >= 0 ? '+' : ''}${result.backlogGrowthPerSecond.toFixed(1)}/s, ${result.statementsPerEvent?.toFixed(2) ?? 'n/a'} statements/event, CPU ms/event ${result.cpu ? `app ${result.cpu.app.toFixed(2)} + PostgreSQL ${result.cpu.postgres.toFixed(2)} + client ${result.cpu.client.toFixed(2)}` : 'n/a'}: ${result.sustained ? 'sustained' : 'falls behind'}`);
+        if (process.env.BENCH_STATEMENTS) for (const { query, calls, milliseconds } of result.topStatements) console.log(`${calls.toFixed(3).padStart(8)} ${milliseconds.toFixed(3).padStart(7)}  ${query}`);
         if (!result.sustained) break;
       }
       return results;

@@ -25,7 +25,7 @@ export const countStatements = async (adminUrl: string, database: string): Promi
         [database],
       );
       const top = rows.map((row) => ({ query: row.query.replace(/\s+/g, ' ').slice(0, 90), calls: Number(row.calls), milliseconds: row.total_exec_time }));
-      return { total: top.reduce((sum, row) => sum + row.calls, 0), milliseconds: top.reduce((sum, row) => sum + row.milliseconds, 0), top: top.slice(0, 8) };
+      return { total: top.reduce((sum, row) => sum + row.calls, 0), milliseconds: top.reduce((sum, row) => sum + row.milliseconds, 0), top: top.slice(0, 14) };
     },
     close: () => client.end(),
   };

@@ -14,8 +14,6 @@ export interface ChannelListener {
   generation(): number;
   /** Resolves at once if a notification came since `since`, else on the next one, after `timeoutMs`, or on abort. */
   wait(timeoutMs: number, signal?: AbortSignal, since?: number): Promise<void>;
-  /** A write of this very process: its waiters need not wait for the NOTIFY to come back from the server. */
-  wakeLocally(): void;
   close(): Promise<void>;
 }
 
@@ -72,7 +70,6 @@ export const listenToChannel = (connectionString: string, channel: string, timeo
 
   return {
     generation: () => generation,
-    wakeLocally: wakeAll,
     wait: (timeoutMs, signal, since) =>
       new Promise<void>((resolve) => {
         if (since !== undefined && since !== generation) return resolve();

@@ -72,11 +72,6 @@ export const createPostgresEventStore = ({ connectionString, pool, maxPollInterv
   const notifier = createNotifier(pool, CHANNEL);
   let listener: ReturnType<typeof listenToChannel> | undefined;
   const wakeUps = () => (listener ??= listenToChannel(connectionString, CHANNEL, timeouts));
-  /** After a commit: other processes hear of it by NOTIFY; this one's subscribers at once. */
-  const announce = (): void => {
-    notifier.poke();
-    listener?.wakeLocally();
-  };
 
   const appendOnce = async (streamId: string, events: readonly EventToAppend[], expectedRevision: ExpectedRevision): Promise<AppendResult> => {
     const expected = typeof expectedRevision === 'bigint' ? expectedRevision : EXPECTED_CODE[expectedRevision];
@@ -221,7 +216,7 @@ export const createPostgresEventStore = ({ connectionString, pool, maxPollInterv
       if (appends.length === 0) return [];
       if (appends.some((append) => append.events.length === 0)) throw new TypeError('appendToStreams needs at least one event per stream');
       const results = await appendBatch(appends);
-      announce();
+      notifier.poke();
       return results;
     },
 
@@ -229,7 +224,7 @@ export const createPostgresEventStore = ({ connectionString, pool, maxPollInterv
       if (events.length === 0) throw new TypeError('appendToStream needs at least one event');
       const result = await groupCommit.append({ streamId, events, expectedRevision });
       if (!result.ok) throw result.error;
-      announce();
+      notifier.poke();
       return { nextRevision: result.nextRevision, position: result.position };
     },
 
