@@ -17,10 +17,6 @@ export interface Checkpoints {
    */
   lock(name: string, trx: Knex.Transaction): Promise<string | undefined>;
   save(name: string, position: string, trx?: Knex.Transaction): Promise<void>;
-  /** `lock` for several at once, in one statement and always in the same order (no deadlock between two callers). */
-  lockMany(names: readonly string[], trx: Knex.Transaction): Promise<Map<string, string | undefined>>;
-  /** `save` of one position for several at once, in one statement. */
-  saveMany(names: readonly string[], position: string, trx: Knex.Transaction): Promise<void>;
 }
 
 export const checkpointMigrations: readonly Migration[] = [
@@ -56,18 +52,6 @@ export const createCheckpoints = (knex: Knex): Checkpoints => ({
       [name],
     );
     return rows[0]?.position ?? undefined;
-  },
-  lockMany: async (names, trx) => {
-    const sorted = [...new Set(names)].sort();
-    const { rows } = await trx.raw<{ rows: { name: string; position: string | null }[] }>(
-      `insert into tally_checkpoints (name, position) select name, null from unnest(?::text[]) with ordinality as n(name, i) order by i
-       on conflict (name) do update set name = excluded.name returning name, position`,
-      [sorted],
-    );
-    return new Map(rows.map((row) => [row.name, row.position ?? undefined]));
-  },
-  saveMany: async (names, position, trx) => {
-    await trx.raw(`update tally_checkpoints set position = ?, updated_at = now() where name = any(?::text[])`, [position, [...names]]);
   },
   save: async (name, position, trx) => {
     await (trx ?? knex)('tally_checkpoints')
