@@ -14,7 +14,8 @@
  *   one tracked event becomes, and the ratios against it.
  *
  * BENCH_SECONDS (10) per step; BENCH_SINGLE_RATES, BENCH_BATCH_RATES (comma lists) the steps tried;
- * BENCH_PROFILE a folder for the app's CPU profile; BENCH_STATEMENTS=1 prints each step's most frequent statements.
+ * BENCH_PROFILE a folder for the app's CPU profile; BENCH_STATEMENTS=1 prints each step's most frequent statements;
+ * BENCH_WORKERS_APART=1 runs the projector and the rule engine in a second process.
  */
 import { pino } from 'pino';
 import pg from 'pg';
@@ -62,9 +63,9 @@ const main = async (): Promise<void> => {
   try {
     // BENCH_PROFILE=<folder>: the app writes a V8 CPU profile there when it stops.
     const profile = process.env.BENCH_PROFILE;
-    app = await startAppProcess(database.url, { nodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [] });
+    app = await startAppProcess(database.url, { nodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [], workersApart: process.env.BENCH_WORKERS_APART === '1' });
     await monitor.connect();
-    const cpu = cpuMeter(app.pid);
+    const cpu = cpuMeter(app.pids);
     statements = await countStatements(server.adminUrl, database.name).catch(() => undefined);
     const client = jsonClient(CLIENT_CONCURRENCY);
     const pollers = jsonClient(1024);

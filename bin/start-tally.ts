@@ -17,6 +17,7 @@ import { checkpointMigrations, createCheckpoints } from '../infrastructure/postg
 import { createKnex, createPool, migrationTimeouts } from '../infrastructure/postgres/database.ts';
 import { startEmbeddedPostgres } from '../infrastructure/postgres/embedded-postgres.ts';
 import { migrate } from '../infrastructure/postgres/migrate.ts';
+import { withMigrationLock } from '../infrastructure/postgres/migration-lock.ts';
 import { createSnapshots } from '../infrastructure/postgres/snapshots.ts';
 import { runElection, type ElectedRole, type Led } from '../infrastructure/postgres/leader-election.ts';
 import { listenToChannel } from '../infrastructure/postgres/notifications.ts';
@@ -75,9 +76,11 @@ export const startTally = async ({ config, logger, roles = ROLES, clock = () => 
 
     const migrator = createKnex({ url: databaseUrl, max: 2, timeouts: migrationTimeouts(timeouts) });
     try {
-      if (config.eventStore.kind === 'postgres') await migrate(migrator, 'tally_event_store_migrations', eventStoreMigrations);
-      await migrate(migrator, 'tally_checkpoint_migrations', checkpointMigrations);
-      await migrate(migrator, READ_MODEL_MIGRATIONS_TABLE, readModelMigrations);
+      await withMigrationLock(databaseUrl, timeouts, async () => {
+        if (config.eventStore.kind === 'postgres') await migrate(migrator, 'tally_event_store_migrations', eventStoreMigrations);
+        await migrate(migrator, 'tally_checkpoint_migrations', checkpointMigrations);
+        await migrate(migrator, READ_MODEL_MIGRATIONS_TABLE, readModelMigrations);
+      });
     } finally {
       await migrator.destroy();
     }

@@ -8,19 +8,33 @@ const root = path.resolve(import.meta.dirname, '../..');
 export interface AppProcess {
   readonly commandUrl: string;
   readonly queryUrl: string;
-  readonly pid: number;
+  /** Every process of the app (two when the workers run apart). */
+  readonly pids: readonly number[];
   stop(): Promise<void>;
 }
 
-/** The all-in-one app (`npm start`'s entry point) as a process of its own, on the given database. */
-export const startAppProcess = async (databaseUrl: string, { env = {}, nodeArgs = [] }: { env?: Record<string, string>; nodeArgs?: readonly string[] } = {}): Promise<AppProcess> => {
-  const [commandPort, queryPort] = [await freePort(), await freePort()];
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'bin/tally.ts', 'start'], {
+const spawnTally = (databaseUrl: string, args: readonly string[], nodeArgs: readonly string[], env: Record<string, string>): { child: ChildProcess; exited: Promise<void> } => {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'bin/tally.ts', 'start', ...args], {
     cwd: root,
-    env: { ...process.env, DATABASE_URL: databaseUrl, COMMAND_PORT: String(commandPort), QUERY_PORT: String(queryPort), LOG_LEVEL: 'warn', API_USERNAME: 'admin', API_PASSWORD: 'admin', ...env },
+    env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', API_USERNAME: 'admin', API_PASSWORD: 'admin', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return { child, exited: new Promise<void>((resolve) => child.once('exit', () => resolve())) };
+};
+
+/**
+ * The all-in-one app (`npm start`'s entry point) as a process of its own, on
+ * the given database; with `workersApart`, two processes: the APIs in one, the
+ * projector and the rule engine in the other.
+ */
+export const startAppProcess = async (
+  databaseUrl: string,
+  { env = {}, nodeArgs = [], workersApart = false }: { env?: Record<string, string>; nodeArgs?: readonly string[]; workersApart?: boolean } = {},
+): Promise<AppProcess> => {
+  const [commandPort, queryPort] = [await freePort(), await freePort()];
+  const ports = { COMMAND_PORT: String(commandPort), QUERY_PORT: String(queryPort) };
+  const { child, exited } = spawnTally(databaseUrl, workersApart ? ['--roles', 'command,query'] : [], nodeArgs, { ...ports, ...env });
+  const workers = workersApart ? spawnTally(databaseUrl, ['--roles', 'projector,reactor'], nodeArgs, { COMMAND_PORT: String(await freePort()), QUERY_PORT: String(await freePort()), ...env }) : undefined;
   const queryUrl = `http://127.0.0.1:${queryPort}`;
   for (let waited = 0; ; waited += 100) {
     const healthy = await fetch(`${queryUrl}/health`).then((reply) => reply.status === 200, () => false);
@@ -31,10 +45,11 @@ export const startAppProcess = async (databaseUrl: string, { env = {}, nodeArgs 
   return {
     commandUrl: `http://127.0.0.1:${commandPort}`,
     queryUrl,
-    pid: child.pid!,
+    pids: [child.pid!, ...(workers ? [workers.child.pid!] : [])],
     stop: async () => {
       child.kill('SIGTERM');
-      await exited;
+      workers?.child.kill('SIGTERM');
+      await Promise.all([exited, workers?.exited]);
     },
   };
 };

@@ -29,12 +29,12 @@ const isEmbeddedPostgres = (pid: string): boolean => {
 };
 
 /**
- * Reads /proc (Linux only): the app process, every process of the embedded
+ * Reads /proc (Linux only): the app's processes, every process of the embedded
  * PostgreSQL (backends come and go, so a step's figure counts those alive at
  * both ends; the pools keep theirs open), and this process, the load client.
  * Answers undefined elsewhere, or when the server is not the embedded one.
  */
-export const cpuMeter = (appPid: number) => {
+export const cpuMeter = (appPids: readonly number[]) => {
   const read = (): CpuSplit | undefined => {
     let pids: string[];
     try {
@@ -45,7 +45,7 @@ export const cpuMeter = (appPid: number) => {
     const postgres = pids.filter(isEmbeddedPostgres);
     if (postgres.length === 0) return undefined;
     const own = process.cpuUsage();
-    return { app: cpuOf(String(appPid)), postgres: postgres.reduce((sum, pid) => sum + cpuOf(pid), 0), client: (own.user + own.system) / 1e6 };
+    return { app: appPids.reduce((sum, pid) => sum + cpuOf(String(pid)), 0), postgres: postgres.reduce((sum, pid) => sum + cpuOf(pid), 0), client: (own.user + own.system) / 1e6 };
   };
   return {
     read,
