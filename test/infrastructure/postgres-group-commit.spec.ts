@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import { ConcurrencyError } from '../../infrastructure/event-store/event-store.ts';
+import { createPostgresEventStore } from '../../infrastructure/event-store/postgres/postgres-event-store.ts';
+import { createPool } from '../../infrastructure/postgres/database.ts';
 import { createPostgresStoreForTest } from '../support/postgres-store.ts';
+import { startTcpProxy } from '../support/tcp-proxy.ts';
 
 /** Counts the statements the store sends, by the function they call. */
 const countCalls = (pool: { query: (...args: never[]) => unknown }) => {
@@ -71,6 +74,37 @@ describe('PostgreSQL event store: group commit of single appends', function () {
       expect(outcomes.filter((outcome) => outcome !== 'ok')).to.deep.equal(['22P05']);
       expect(outcomes[17]).to.equal('22P05');
     } finally {
+      await underTest.stop();
+    }
+  });
+
+  it('answers every append of a group whose reply was lost with that error: none is told "exists already" for a write that went through', async () => {
+    const underTest = await createPostgresStoreForTest();
+    const { hostname, port } = new URL(underTest.database.url);
+    const proxy = await startTcpProxy({ host: hostname, port: Number(port || 5432) });
+    const pool = createPool({ url: proxy.url(underTest.database.url), max: 4 });
+    const store = createPostgresEventStore({ connectionString: proxy.url(underTest.database.url), pool, appendsInFlight: 1 });
+    try {
+      // One append in flight holds the queue; the next ones go together, and that statement's reply is lost.
+      const cut = proxy.cutAfterNext((statement) => statement.includes('tally_append_batch('));
+      const outcomes = await Promise.all(
+        Array.from({ length: 20 }, (_, n) =>
+          store.appendToStream(`lost-${n}`, [{ type: 'Numbered', data: { n } }], { expectedRevision: 'no_stream' }).then(() => 'ok', (error: unknown) => error),
+        ),
+      );
+      await cut;
+      const failed = outcomes.filter((outcome) => outcome !== 'ok');
+      expect(failed.length).to.be.above(1);
+      for (const error of failed) expect(error).not.to.be.instanceOf(ConcurrencyError);
+      // The group did commit: each of its events is in the log once.
+      const numbered = [];
+      for await (const event of underTest.store.readAll()) if (event.type === 'Numbered') numbered.push(event.data.n);
+      expect(numbered).to.have.length(20);
+      expect(new Set(numbered).size).to.equal(20);
+    } finally {
+      await store.close();
+      await pool.end();
+      await proxy.close();
       await underTest.stop();
     }
   });

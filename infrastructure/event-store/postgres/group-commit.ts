@@ -9,6 +9,8 @@ export interface GroupCommitOptions {
   readonly alone: (append: StreamAppend) => Promise<StreamAppendResult>;
   /** Many appends in one statement and transaction, each checked on its own (appendToStreams). */
   readonly together: (appends: readonly StreamAppend[]) => Promise<StreamAppendResult[]>;
+  /** Whether the error proves that the statement wrote nothing (the server refused it), as opposed to an unknown outcome. */
+  readonly rolledBack: (error: unknown) => boolean;
 }
 
 interface Waiting {
@@ -25,10 +27,14 @@ interface Waiting {
  * transaction (and one WAL flush) per group instead of per append.
  *
  * Each append keeps its own answer: a wrong expected revision fails that
- * append only. If the group's statement fails as a whole, every append of it
- * is tried again alone, so one that cannot be stored never fails the others.
+ * append only. If the server refuses the group's statement as a whole, every
+ * append of it is tried again alone, so one that cannot be stored never fails
+ * the others. If the outcome is unknown (the connection lost before the
+ * reply, a client-side timeout), the group may have committed: trying again
+ * would answer "exists already" for a write that went through, or write it
+ * twice, so each append gets that error, as a single append would.
  */
-export const createGroupCommit = ({ maxInFlight, maxGroup, alone, together }: GroupCommitOptions) => {
+export const createGroupCommit = ({ maxInFlight, maxGroup, alone, together, rolledBack }: GroupCommitOptions) => {
   let inFlight = 0;
   const queue: Waiting[] = [];
 
@@ -41,7 +47,8 @@ export const createGroupCommit = ({ maxInFlight, maxGroup, alone, together }: Gr
       let results: StreamAppendResult[];
       try {
         results = await together(group.map(({ append }) => append));
-      } catch {
+      } catch (error) {
+        if (!rolledBack(error)) return group.forEach((waiting) => waiting.reject(error));
         await Promise.all(group.map(settleAlone));
         return;
       }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type pg from 'pg';
+import pg from 'pg';
 import type { DatabaseTimeouts } from '../../config.ts';
 import { createNotifier, listenToChannel } from '../../postgres/notifications.ts';
 import {
@@ -209,7 +209,7 @@ export const createPostgresEventStore = ({ connectionString, pool, maxPollInterv
     }
   };
 
-  const groupCommit = createGroupCommit({ maxInFlight: appendsInFlight, maxGroup: 1000, alone: appendAlone, together: appendBatch });
+  const groupCommit = createGroupCommit({ maxInFlight: appendsInFlight, maxGroup: 1000, alone: appendAlone, together: appendBatch, rolledBack: refusedByServer });
 
   return {
     async appendToStreams(appends) {
@@ -305,3 +305,12 @@ const currentRevision = async (pool: pg.Pool, streamId: string): Promise<bigint 
   const { rows } = await pool.query<{ revision: string }>('select revision from tally_streams where stream_id = $1', [streamId]);
   return rows[0] ? BigInt(rows[0].revision) : 'no_stream';
 };
+
+/**
+ * A statement the server answered with an error has been rolled back. Not so
+ * when the connection broke (class 08), the server went down (57P01–57P03), or
+ * no answer came at all (no SQLSTATE: a lost link, a client-side timeout):
+ * the statement may have committed.
+ */
+const refusedByServer = (error: unknown): boolean =>
+  error instanceof pg.DatabaseError && !error.code?.startsWith('08') && !['57P01', '57P02', '57P03'].includes(error.code ?? '');
