@@ -73,7 +73,9 @@ const main = async (): Promise<void> => {
     // 10 campaigns, 100 rules each, from the matcher benchmark's realistic mix.
     const campaignIds: string[] = [];
     for (let c = 0; c < CAMPAIGNS; c++) campaignIds.push(((await client.post(`${app.commandUrl}/campaigns`, { name: `campaign ${c}` })).body as { id: string }).id);
-    const rules = generateRules(RULES, seededRandom(1));
+    // The mix's broad rules (any merchant) are left out: ten campaigns of them granted nearly every purchase
+    // in eight or nine campaigns at once, not what a shop sees. Pinned to merchants, about half the purchases earn.
+    const rules = generateRules(RULES * 2, seededRandom(1)).filter((rule) => rule.conditions.some((condition) => condition.field === 'merchantId')).slice(0, RULES);
     for (const [i, rule] of rules.entries()) {
       const reply = await client.post(`${app.commandUrl}/campaigns/${campaignIds[Math.floor(i / (RULES / CAMPAIGNS))]}/rules`, {
         priority: rule.priority, conditions: toMongoQuery(rule), reward: { type: 'fixed', amount: 1 },
@@ -191,7 +193,12 @@ const main = async (): Promise<void> => {
     await app.stop();
     app = undefined;
 
-    const raw = await rawTrackedEventsPerSecond(database.url, SECONDS, CLIENT_CONCURRENCY, purchase);
+    const { rows: shape } = await monitor.query<{ bench_matched: string; bench_registered: string }>(
+      `select count(*) filter (where type = 'RuleMatched') as bench_matched, count(*) filter (where type = 'EventRegistered') as bench_registered from tally_events`,
+    );
+    const matchesPerEvent = Number(shape[0]!.bench_matched) / Math.max(1, Number(shape[0]!.bench_registered));
+    console.log(`\n${matchesPerEvent.toFixed(2)} matches (RuleMatched and EarningGranted) per tracked event`);
+    const raw = await rawTrackedEventsPerSecond(database.url, SECONDS, CLIENT_CONCURRENCY, purchase, matchesPerEvent);
     const singleBest = best(single);
     const batchBest = best(batch);
     console.log('');
@@ -201,7 +208,7 @@ const main = async (): Promise<void> => {
     console.log(`| sustained, POST /events/batch of ${BATCH} | ${batchBest ? `${batchBest.rate}/s` : `< ${BATCH_RATES[0]}/s`} | ≥ 3,000/s |`);
     console.log(`| p99 register → visible at 200/s | ${percentile(latencies, 99).toFixed(1)} ms | ≤ 100 ms |`);
     console.log(`| statements per tracked event at the sustained single rate | ${singleBest?.statementsPerEvent?.toFixed(2) ?? 'n/a'} | ≤ 6 |`);
-    console.log(`| raw INSERTs of the same rows (5 per tracked event, 32 connections) | ${raw.toFixed(0)} tracked events/s | baseline |`);
+    console.log(`| raw INSERTs of the same rows (about ${(2 + 3 * matchesPerEvent).toFixed(1)} per tracked event, 32 connections) | ${raw.toFixed(0)} tracked events/s | baseline |`);
     console.log(`| ratio single / raw | ${singleBest ? (singleBest.rate / raw).toFixed(2) : 'n/a'} | |`);
     console.log(`| ratio batch / raw | ${batchBest ? (batchBest.rate / raw).toFixed(2) : 'n/a'} | |`);
     for (const shown of [singleBest, batchBest]) {

@@ -4,11 +4,14 @@ import { runFor } from '../measure.ts';
 
 /**
  * The physical limit, in the same run: the rows one tracked event becomes
- * (its registration, its decision and its earning in the log, its read-model
- * row and its earning row), written as plain single-row INSERTs in autocommit,
- * from `concurrency` connections, into copies of the app's own tables.
+ * (its registration and its decision in the log, and per match a RuleMatched
+ * and an EarningGranted, its read-model row and per match an earning row),
+ * written as plain single-row INSERTs in autocommit, from `concurrency`
+ * connections, into copies of the app's own tables. `matchesPerEvent` is what
+ * the app's run gave on average (a tracked event matches in several campaigns
+ * or none), so that both sides write the same rows.
  */
-export const rawTrackedEventsPerSecond = async (databaseUrl: string, seconds: number, concurrency: number, document: () => object): Promise<number> => {
+export const rawTrackedEventsPerSecond = async (databaseUrl: string, seconds: number, concurrency: number, document: () => object, matchesPerEvent: number): Promise<number> => {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: concurrency });
   try {
     await pool.query(`
@@ -24,17 +27,23 @@ export const rawTrackedEventsPerSecond = async (databaseUrl: string, seconds: nu
       const id = randomUUID();
       const doc = document();
       await insertEvent(`tracked-event-${id}`, 'EventRegistered', { eventId: id, document: doc });
-      await insertEvent(`tracked-event-${id}`, 'RuleMatched', { eventId: id, ruleId: 'r', earningId: id, amount: 100 });
-      await insertEvent(`earning-${id}`, 'EarningGranted', { earningId: id, eventId: id, amount: 100 });
+      // The average, as whole matches: the fraction decides, by chance, whether one more.
+      const matches = Math.floor(matchesPerEvent) + (Math.random() < matchesPerEvent % 1 ? 1 : 0);
+      if (matches === 0) await insertEvent(`tracked-event-${id}`, 'EventSkipped', { eventId: id, reasons: [{ campaignId: 'c', reason: 'no rule matched' }] });
+      for (let match = 0; match < matches; match++) {
+        const earningId = randomUUID();
+        await insertEvent(`tracked-event-${id}`, 'RuleMatched', { eventId: id, ruleId: 'r', earningId, amount: 100 });
+        await insertEvent(`earning-${earningId}`, 'EarningGranted', { earningId, eventId: id, amount: 100 });
+        await pool.query(
+          `insert into raw_earnings (id, event_id, campaign_id, rule_id, beneficiary_id, amount, currency, status, granted_at)
+           values ($1, $2, 'c', 'r', 'b', 1, 'EUR', 'granted', now())`,
+          [earningId, id],
+        );
+      }
       await pool.query(
         `insert into raw_tracked_events (id, type, occurred_at, registered_at, document, status, matched_rule_ids, earnings, position)
          values ($1, 'purchase', now(), now(), $2, 'processed', '{r}', '[]', '0')`,
         [id, JSON.stringify(doc)],
-      );
-      await pool.query(
-        `insert into raw_earnings (id, event_id, campaign_id, rule_id, beneficiary_id, amount, currency, status, granted_at)
-         values ($1, $1, 'c', 'r', 'b', 1, 'EUR', 'granted', now())`,
-        [id],
       );
       return 1;
     };
