@@ -65,3 +65,18 @@ export const createBenchDatabase = async (adminUrl: string): Promise<BenchDataba
     },
   };
 };
+
+/** Runs `benchmark` on a fresh database of a bench server, then drops both. */
+export const onBenchDatabase = async (logger: Logger, benchmark: (url: string, embedded: boolean) => Promise<void>): Promise<void> => {
+  const server = await startBenchServer(logger);
+  try {
+    const database = await createBenchDatabase(server.adminUrl);
+    try {
+      await benchmark(database.url, server.embedded);
+    } finally {
+      await database.drop();
+    }
+  } finally {
+    await server.stop();
+  }
+};

@@ -17,7 +17,7 @@ import { eventStoreMigrations } from '../infrastructure/event-store/postgres/sch
 import { createLogger } from '../infrastructure/logger.ts';
 import { createKnex, createPool } from '../infrastructure/postgres/database.ts';
 import { migrate } from '../infrastructure/postgres/migrate.ts';
-import { createBenchDatabase, startBenchServer } from './bench-database.ts';
+import { onBenchDatabase } from './bench-database.ts';
 import { formatTable, runInterleaved, targetMet, timeOnce, type Operation, type ResultRow, type Throughput } from './measure.ts';
 import { newTrackedEventStream, registrations, trackedEventRegistration } from './payloads.ts';
 
@@ -233,18 +233,5 @@ const benchmark = async (url: string, embedded: boolean): Promise<void> => {
   }
 };
 
-const main = async (): Promise<void> => {
-  const server = await startBenchServer(createLogger(process.env.LOG_LEVEL ?? 'warn'));
-  try {
-    const database = await createBenchDatabase(server.adminUrl);
-    try {
-      await benchmark(database.url, server.embedded);
-    } finally {
-      await database.drop();
-    }
-  } finally {
-    await server.stop();
-  }
-};
+await onBenchDatabase(createLogger(process.env.LOG_LEVEL ?? 'warn'), benchmark);
 
-await main();

@@ -29,7 +29,7 @@ import { checkpointMigrations, createCheckpoints, type Checkpoints } from '../in
 import { createKnex, createPool } from '../infrastructure/postgres/database.ts';
 import { migrate } from '../infrastructure/postgres/migrate.ts';
 import { createSnapshots, type Snapshots } from '../infrastructure/postgres/snapshots.ts';
-import { createBenchDatabase, startBenchServer } from './bench-database.ts';
+import { onBenchDatabase } from './bench-database.ts';
 import { buildDecidedLog } from './restart/decided-log.ts';
 
 const numberFromEnv = (name: string, fallback: number): number => {
@@ -119,18 +119,5 @@ const benchmark = async (url: string, embedded: boolean): Promise<void> => {
   }
 };
 
-const main = async (): Promise<void> => {
-  const server = await startBenchServer(logger);
-  try {
-    const database = await createBenchDatabase(server.adminUrl);
-    try {
-      await benchmark(database.url, server.embedded);
-    } finally {
-      await database.drop();
-    }
-  } finally {
-    await server.stop();
-  }
-};
+await onBenchDatabase(logger, benchmark);
 
-await main();
