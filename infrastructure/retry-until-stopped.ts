@@ -8,6 +8,19 @@ class StepFailed extends Error {
   }
 }
 
+/** `step` for p-retry, so that whatever it throws is retried (a TypeError too). */
+export const everyErrorRetried =
+  <T>(step: () => Promise<T>) =>
+  async (): Promise<T> => {
+    try {
+      return await step();
+    } catch (error) {
+      throw new StepFailed(error);
+    }
+  };
+
+const thrownBy = (error: unknown): unknown => (error instanceof StepFailed ? error.thrown : error);
+
 /**
  * Workers (projector, reactors) must never skip an event because a dependency
  * is down: they retry the same step with backoff until it works or they stop.
@@ -19,13 +32,7 @@ class StepFailed extends Error {
  */
 export const retryUntilStopped = <T>(step: () => Promise<T>, signal: AbortSignal, logger: Logger, what: string, onFailure?: (error: unknown) => void): Promise<T> =>
   pRetry(
-    async () => {
-      try {
-        return await step();
-      } catch (error) {
-        throw new StepFailed(error);
-      }
-    },
+    everyErrorRetried(step),
     {
       retries: Number.POSITIVE_INFINITY,
       minTimeout: 100,
@@ -33,7 +40,7 @@ export const retryUntilStopped = <T>(step: () => Promise<T>, signal: AbortSignal
       signal,
       onFailedAttempt: ({ error, attemptNumber }) => {
         if (signal.aborted) return; // stopping: not a failure worth a warning
-        const thrown = error instanceof StepFailed ? error.thrown : error;
+        const thrown = thrownBy(error);
         logger.warn({ err: thrown, attemptNumber }, `${what} failed; retrying`);
         onFailure?.(thrown);
       },

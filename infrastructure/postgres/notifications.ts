@@ -1,6 +1,7 @@
 import pRetry from 'p-retry';
 import pg from 'pg';
 import type { DatabaseTimeouts } from '../config.ts';
+import { everyErrorRetried } from '../retry-until-stopped.ts';
 import { sleep } from '../sleep.ts';
 import { connectionConfig } from './database.ts';
 
@@ -62,7 +63,7 @@ export const listenToChannel = (connectionString: string, channel: string, timeo
   const running = (async () => {
     while (!closing.signal.aborted) {
       // Backoff starts afresh after each connection that worked.
-      const listening = await pRetry(listen, { retries: Number.POSITIVE_INFINITY, minTimeout: 100, maxTimeout: 5000, signal: closing.signal, unref: true }).catch(() => undefined);
+      const listening = await pRetry(everyErrorRetried(listen), { retries: Number.POSITIVE_INFINITY, minTimeout: 100, maxTimeout: 5000, signal: closing.signal, unref: true }).catch(() => undefined);
       await listening?.ended;
       await sleep(100, closing.signal); // a server that drops every session at once is not hammered
     }

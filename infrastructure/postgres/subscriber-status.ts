@@ -119,15 +119,18 @@ export const createStatusBoard = ({ knex, logger, heartbeatMs = 2000 }: { knex: 
       since: row.since, heartbeat_at: knex.fn.now(),
     }));
     if (gone.length === 0 && current.length === 0) return;
+    const upsert = (db: Knex) =>
+      db('tally_subscriber_status')
+        .insert(current)
+        .onConflict(['subscriber', 'instance'])
+        // tracked_at stays as the insert set it: the database's clock, the same for every process.
+        .merge(['state', 'position', 'error', 'stuck_at', 'since', 'heartbeat_at']);
+    // The usual heartbeat is the upsert alone; a transaction only when rows go too.
+    if (gone.length === 0) return void (await upsert(knex));
     try {
       await knex.transaction(async (trx) => {
-        if (gone.length > 0) await trx('tally_subscriber_status').where({ instance }).whereIn('subscriber', gone).delete();
-        if (current.length === 0) return;
-        await trx('tally_subscriber_status')
-          .insert(current)
-          .onConflict(['subscriber', 'instance'])
-          // tracked_at stays as the insert set it: the database's clock, the same for every process.
-          .merge(['state', 'position', 'error', 'stuck_at', 'since', 'heartbeat_at']);
+        await trx('tally_subscriber_status').where({ instance }).whereIn('subscriber', gone).delete();
+        if (current.length > 0) await upsert(trx);
       });
     } catch (error) {
       for (const subscriber of gone) untracked.add(subscriber);
