@@ -1,5 +1,5 @@
+import { Ajv } from 'ajv';
 import type { CampaignStatus } from '../campaign/campaign-events.ts';
-import type { JsonObject } from '../json.ts';
 import type { Minor } from '../money.ts';
 import type { Match } from '../tracked-event/tracked-event-events.ts';
 import type { Rule } from './rule.ts';
@@ -61,59 +61,55 @@ export interface PendingDecision {
 
 export type SnapshotReading = { readonly ok: true; readonly state: RuleBookState } | { readonly ok: false; readonly reason: string };
 
-const STATUSES: readonly unknown[] = ['scheduled', 'active', 'paused', 'ended'] satisfies CampaignStatus[];
+const STATUSES = ['scheduled', 'active', 'paused', 'ended'] satisfies CampaignStatus[];
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-const isInteger = (value: unknown): value is number => Number.isInteger(value);
-const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
-const isIntegerOrNull = (value: unknown): boolean => value === null || isInteger(value);
-const isFiniteOrNull = (value: unknown): boolean => value === null || (typeof value === 'number' && Number.isFinite(value));
-const isString = (value: unknown): value is string => typeof value === 'string';
+const INTEGER = { type: 'integer' } as const;
+const INTEGER_OR_NULL = { type: ['integer', 'null'] } as const;
+const COUNT = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
+const STRING = { type: 'string' } as const;
+const NUMBER_OR_NULL = { type: ['number', 'null'] } as const;
+const STATUS = { enum: STATUSES } as const;
+const object = (properties: Record<string, object>) => ({ type: 'object', required: Object.keys(properties), properties }) as const;
+
+/** The shape `snapshot()` writes (other properties are let through, as the book ignores them). */
+const STATE_SCHEMA = object({
+  nextSequence: COUNT,
+  campaigns: {
+    type: 'array',
+    items: object({
+      campaignId: STRING, ordinal: COUNT, currency: STRING, budget: INTEGER_OR_NULL, startsAt: NUMBER_OR_NULL, endsAt: NUMBER_OR_NULL,
+      status: STATUS, activatedBySchedule: { type: 'boolean' }, endedBySchedule: { oneOf: [{ type: 'null' }, object({ before: STATUS })] }, granted: INTEGER,
+      earningsByBeneficiary: { type: 'array', items: { type: 'array', items: [STRING, INTEGER], minItems: 2, additionalItems: false } },
+      rules: {
+        type: 'array',
+        items: object({
+          ruleId: STRING, name: STRING, priority: { type: 'number' }, conditions: { type: 'object' },
+          reward: { oneOf: [object({ type: { const: 'fixed' }, amount: INTEGER }), object({ type: { const: 'percentage' }, rate: { type: 'number' }, of: STRING, cap: INTEGER_OR_NULL })] },
+          beneficiary: STRING, limits: object({ maxPerBeneficiary: INTEGER_OR_NULL }), sequence: COUNT,
+        }),
+      },
+    }),
+  },
+  pending: {
+    type: 'array',
+    items: object({
+      eventId: STRING,
+      matches: { type: 'array', items: object({ campaignId: STRING, ruleId: STRING, earningId: STRING, beneficiaryId: STRING, amount: INTEGER, currency: STRING }) },
+    }),
+  },
+});
+
+// Pure: compiling and checking a schema reads and writes nothing.
+const matchesShape = new Ajv({ strict: true }).compile(STATE_SCHEMA);
 
 /** Where the state first departs from the shape the book writes, or undefined. */
-type Check = (value: unknown, at: string) => string | undefined;
-
-const each = (value: unknown, at: string, check: Check): string | undefined => {
-  if (!Array.isArray(value)) return `${at} is not a list`;
-  for (const [i, item] of value.entries()) {
-    const wrong = check(item, `${at}/${i}`);
-    if (wrong) return wrong;
-  }
-  return undefined;
+const shapeError = (state: unknown): string | undefined => {
+  if (matchesShape(state)) return undefined;
+  const [error] = matchesShape.errors ?? [];
+  const missing = (error?.params as { missingProperty?: string } | undefined)?.missingProperty;
+  const at = `${error?.instancePath ?? ''}${missing === undefined ? '' : `/${missing}`}`;
+  return at === '' ? 'the state is not an object' : `${at} is not what the book writes there`;
 };
-
-const fields = (value: unknown, at: string, checks: Readonly<Record<string, (field: unknown) => boolean>>): string | undefined => {
-  if (!isObject(value)) return `${at || 'the state'} is not an object`;
-  for (const [name, check] of Object.entries(checks)) if (!check(value[name])) return `${at}/${name} is not what the book writes there`;
-  return undefined;
-};
-
-const checkReward = (reward: unknown): boolean =>
-  isObject(reward) &&
-  ((reward.type === 'fixed' && isInteger(reward.amount)) ||
-    (reward.type === 'percentage' && typeof reward.rate === 'number' && Number.isFinite(reward.rate) && isString(reward.of) && isIntegerOrNull(reward.cap)));
-
-const checkRule: Check = (rule, at) =>
-  fields(rule, at, {
-    ruleId: isString, name: isString, priority: (p) => typeof p === 'number' && Number.isFinite(p), conditions: isObject, reward: checkReward,
-    beneficiary: isString, limits: (limits) => isObject(limits) && isIntegerOrNull(limits.maxPerBeneficiary), sequence: isCount,
-  });
-
-const checkMatch: Check = (match, at) =>
-  fields(match, at, { campaignId: isString, ruleId: isString, earningId: isString, beneficiaryId: isString, amount: isInteger, currency: isString });
-
-const checkCampaign: Check = (campaign, at) =>
-  fields(campaign, at, {
-    campaignId: isString, ordinal: isCount, currency: isString, budget: isIntegerOrNull, startsAt: isFiniteOrNull, endsAt: isFiniteOrNull,
-    status: (status) => STATUSES.includes(status), activatedBySchedule: (flag) => typeof flag === 'boolean',
-    endedBySchedule: (ended) => ended === null || (isObject(ended) && STATUSES.includes(ended.before)), granted: isInteger,
-  }) ??
-  each((campaign as Record<string, unknown>).earningsByBeneficiary, `${at}/earningsByBeneficiary`, (pair, pairAt) =>
-    Array.isArray(pair) && pair.length === 2 && isString(pair[0]) && isInteger(pair[1]) ? undefined : `${pairAt} is not a [beneficiaryId, count] pair`,
-  ) ??
-  each((campaign as Record<string, unknown>).rules, `${at}/rules`, checkRule);
-
-const checkPending: Check = (pending, at) => fields(pending, at, { eventId: isString }) ?? each((pending as Record<string, unknown>).matches, `${at}/matches`, checkMatch);
 
 /** What the restored book relies on beyond each field's shape: one entry per campaign, one order of addition per rule. */
 const checkWhole = (state: RuleBookState): string | undefined => {
@@ -131,10 +127,6 @@ const checkWhole = (state: RuleBookState): string | undefined => {
  */
 export const readRuleBookSnapshot = (version: number, state: unknown): SnapshotReading => {
   if (version !== RULE_BOOK_SNAPSHOT_VERSION) return { ok: false, reason: `written by version ${version}, this is version ${RULE_BOOK_SNAPSHOT_VERSION}` };
-  const wrong =
-    fields(state, '', { nextSequence: isCount }) ??
-    each((state as JsonObject).campaigns, '/campaigns', checkCampaign) ??
-    each((state as JsonObject).pending, '/pending', checkPending) ??
-    checkWhole(state as unknown as RuleBookState);
-  return wrong ? { ok: false, reason: wrong } : { ok: true, state: state as unknown as RuleBookState };
+  const wrong = shapeError(state) ?? checkWhole(state as RuleBookState);
+  return wrong ? { ok: false, reason: wrong } : { ok: true, state: state as RuleBookState };
 };
