@@ -9,6 +9,7 @@ import { createStatusBoard, readSubscriberStatus, type StatusBoard, type Subscri
 import { runTally } from '../support/running-tally.ts';
 import { silentLogger } from '../support/silent-logger.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
+import { until } from '../support/until.ts';
 
 /** A rule engine that cannot get past an event shows failing, where it is stuck, and neither dies nor skips it. */
 describe('rule engine, failing', function () {
@@ -31,14 +32,6 @@ describe('rule engine, failing', function () {
   });
 
   const status = async (): Promise<SubscriberStatus | undefined> => (await readSubscriberStatus(knex, 10_000)).find((row) => row.subscriber === RULE_ENGINE_CHECKPOINT);
-  const until = async (what: string, ok: (row: SubscriberStatus | undefined) => boolean): Promise<SubscriberStatus | undefined> => {
-    for (let i = 0; i < 400; i++) {
-      const row = await status();
-      if (ok(row)) return row;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    throw new Error(`timed out waiting until ${what}: ${JSON.stringify(await status())}`);
-  };
   const positionOf = async (type: string): Promise<string | undefined> => {
     for await (const event of writer.tally.store.readAll()) if (event.type === type) return event.position;
     return undefined;
@@ -58,11 +51,11 @@ describe('rule engine, failing', function () {
     const engine = await startRuleEngine({ store: flaky, checkpoints: createCheckpoints(knex), clock: () => new Date(), logger: silentLogger, board, onFatal: (error) => fatal.push(error) });
     try {
       // Not the first event of the batch (the campaign's are): the first one that calls for an append.
-      const failing = await until('the engine shows failing', (row) => row?.state === 'failing');
+      const failing = await until('the engine shows failing', status, { ok: (row) => row?.state === 'failing', timeoutMs: 10_000, detail: JSON.stringify });
       expect(failing).to.deep.include({ error: 'Cannot read properties of null', stuckAt: registered });
       broken = false;
       const head = await store.headPosition();
-      await until('the engine runs again', (row) => row?.state === 'running' && isAtOrAfter(row.position ?? undefined, head!));
+      await until('the engine runs again', status, { ok: (row) => row?.state === 'running' && isAtOrAfter(row.position ?? undefined, head!), timeoutMs: 10_000, detail: JSON.stringify });
       for (let i = 0; i < 200 && (await countOf('EarningGranted')) === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
     } finally {
       await engine.stop();
@@ -86,7 +79,7 @@ describe('rule engine, failing', function () {
     const engine = await startRuleEngine({ store, checkpoints: createCheckpoints(knex), clock: () => new Date(), logger: silentLogger, board, onFatal: (error) => fatal.push(error) });
     try {
       // Not the first event of its batch (CampaignCreated is): the one that throws.
-      const failing = await until('the engine shows failing', (row) => row?.state === 'failing');
+      const failing = await until('the engine shows failing', status, { ok: (row) => row?.state === 'failing', timeoutMs: 10_000, detail: JSON.stringify });
       expect(failing?.stuckAt).to.equal(odd.position);
       expect(failing?.error).to.match(/null/);
       // Tried again and again, never passed: the tracked event after it waits.

@@ -17,6 +17,7 @@ import type { Logger } from '../../infrastructure/logger.ts';
 import { capturedLogger, WARN } from '../support/captured-logger.ts';
 import { createPostgresStoreForTest } from '../support/postgres-store.ts';
 import { silentLogger } from '../support/silent-logger.ts';
+import { until } from '../support/until.ts';
 
 const at = '2026-03-01T10:00:00.000Z';
 const clock = () => new Date(at);
@@ -118,14 +119,6 @@ const upTo = (store: EventStore, last: string): EventStore => ({
   },
 });
 
-const until = async (what: string, check: () => Promise<boolean>): Promise<void> => {
-  for (let i = 0; i < 400; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`timed out waiting until ${what}`);
-};
-
 const count = async (knex: Knex, sql: string): Promise<number> => Number((await knex.raw<{ rows: { n: string }[] }>(sql)).rows[0]!.n);
 const decidedCount = (knex: Knex) => count(knex, `select count(distinct data->>'eventId') as n from tally_events where type in ('RuleMatched', 'EventSkipped')`);
 const settled = async (knex: Knex, registered: number): Promise<boolean> =>
@@ -160,13 +153,13 @@ describe('rule engine snapshots', function () {
       // Given the same first part in two logs: one engine decides it as usual, without snapshots;
       await firstPart(replaying.store);
       let engine = await start(replaying);
-      await until('the first part is decided', () => settled(replaying.knex, 4));
+      await until('the first part is decided', () => settled(replaying.knex, 4), { timeoutMs: 10_000 });
       await engine.stop();
       // the other decides it too, with a snapshot after every batch, and is stopped before its decisions come back
       // through the log: its snapshot holds decisions counted but not yet folded.
       const lastRegistration = await firstPart(restarting.store);
       engine = await start(restarting, { store: upTo(restarting.store, lastRegistration), snapshots: true, snapshotEvery: { events: 1, ms: 0 } });
-      await until('the first part is decided and its snapshot saved', async () => (await settled(restarting.knex, 4)) && (await storedSnapshot(restarting.knex))?.position === lastRegistration);
+      await until('the first part is decided and its snapshot saved', async () => (await settled(restarting.knex, 4)) && (await storedSnapshot(restarting.knex))?.position === lastRegistration, { timeoutMs: 10_000 });
       await engine.stop();
       const snapshot = (await storedSnapshot(restarting.knex))!;
       expect(snapshot.state.pending.map((pending) => pending.eventId)).to.deep.equal(['e1', 'e2', 'e3', 'e4']);
@@ -177,10 +170,10 @@ describe('rule engine snapshots', function () {
       await secondPart(restarting.store);
       // and one engine starts from zero, the other from its snapshot,
       engine = await start(replaying);
-      await until('the second part is decided from zero', () => settled(replaying.knex, 8));
+      await until('the second part is decided from zero', () => settled(replaying.knex, 8), { timeoutMs: 10_000 });
       await engine.stop();
       engine = await start(restarting, { snapshots: true });
-      await until('the second part is decided from the snapshot', () => settled(restarting.knex, 8));
+      await until('the second part is decided from the snapshot', () => settled(restarting.knex, 8), { timeoutMs: 10_000 });
       const position = engine.position();
       await engine.stop();
 
@@ -211,7 +204,7 @@ describe('rule engine snapshots', function () {
       // Given a log decided up to its head, the checkpoint there,
       await firstPart(log.store);
       let engine = await start(log);
-      await until('it is decided', () => settled(log.knex, 4));
+      await until('it is decided', () => settled(log.knex, 4), { timeoutMs: 10_000 });
       await engine.stop();
       const head = (await log.store.headPosition())!;
       await createCheckpoints(log.knex).save(RULE_ENGINE_CHECKPOINT, head);
@@ -220,13 +213,13 @@ describe('rule engine snapshots', function () {
       let second: string | undefined;
       for await (const event of log.store.readAll()) if (event.type === 'EventRegistered' && event.data.eventId === 'e2') second = event.position;
       engine = await start(log, { store: upTo(log.store, second!), snapshots: true, snapshotEvery: { events: 1, ms: 0 } });
-      await until('its snapshot reaches the second registration', async () => (await storedSnapshot(log.knex))?.position === second);
+      await until('its snapshot reaches the second registration', async () => (await storedSnapshot(log.knex))?.position === second, { timeoutMs: 10_000 });
       await engine.stop();
       // then its snapshot lies there and the checkpoint is still at the head;
       expect(await createCheckpoints(log.knex).load(RULE_ENGINE_CHECKPOINT)).to.equal(head);
       // and an engine that starts from that snapshot folds the rest up to the head without deciding anything again.
       engine = await start(log, { snapshots: true });
-      await until('it reaches the head', async () => isAtOrAfter(engine.position(), head));
+      await until('it reaches the head', async () => isAtOrAfter(engine.position(), head), { timeoutMs: 10_000 });
       await engine.stop();
       expect(log.subscribedFrom.at(-1)).to.equal(second);
       expect(await count(log.knex, 'select count(*) as n from tally_events')).to.equal(events);
@@ -255,7 +248,7 @@ describe('rule engine snapshots', function () {
         const { logger, entries } = capturedLogger();
         const engine = await start(log, { snapshots: true, logger });
         await register(log.store, 'e1', { customerId: 'C-1' });
-        await until('it is decided', () => settled(log.knex, 1));
+        await until('it is decided', () => settled(log.knex, 1), { timeoutMs: 10_000 });
         await engine.stop();
         // then it knew the rule (it folded the log from the start), and said why it did not use the snapshot.
         expect(log.subscribedFrom).to.deep.equal([undefined]);

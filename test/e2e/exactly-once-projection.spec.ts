@@ -10,18 +10,12 @@ import { runTally } from '../support/running-tally.ts';
 import { silentLogger } from '../support/silent-logger.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
+import { until } from '../support/until.ts';
 
 const READ_MODELS = ['rm_campaigns', 'rm_rules', 'rm_tracked_events', 'rm_earnings'];
 
 const contents = async (knex: Knex) =>
   Object.fromEntries(await Promise.all(READ_MODELS.map(async (table) => [table, await knex(table).orderBy('id')] as const)));
-
-const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> => {
-  for (const deadline = Date.now() + timeoutMs; !(await check()); ) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-};
 
 /**
  * A COMMIT that succeeds on the server but whose reply never reaches the
@@ -61,7 +55,7 @@ describe('projections under a lost COMMIT reply', function () {
       }
       expect(cuts).to.equal(3);
       for (const id of ids) expect((await app.queries.get(`/events/${id}?wait=10`)).body.status).to.equal('processed');
-      await until('every earning is projected', async () => (await app.queries.get(`/earnings?campaignId=${campaign.body.id}`)).body.earnings.length === 6);
+      await until('every earning is projected', async () => (await app.queries.get(`/earnings?campaignId=${campaign.body.id}`)).body.earnings.length === 6, { intervalMs: 50 });
 
       const freshKnex = createKnex({ url: fresh.url, max: 5 });
       try {
@@ -72,8 +66,11 @@ describe('projections under a lost COMMIT reply', function () {
         });
         try {
           const expected = await knex('tally_checkpoints').where('name', 'like', 'projection:%').orderBy('name').select('name', 'position');
-          await until('the fresh build reaches the same checkpoints', async () =>
-            JSON.stringify(await freshKnex('tally_checkpoints').orderBy('name').select('name', 'position')) === JSON.stringify(expected));
+          await until(
+            'the fresh build reaches the same checkpoints',
+            async () => JSON.stringify(await freshKnex('tally_checkpoints').orderBy('name').select('name', 'position')) === JSON.stringify(expected),
+            { intervalMs: 50 },
+          );
         } finally {
           await rebuild.stop();
         }

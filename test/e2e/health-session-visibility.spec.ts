@@ -4,15 +4,9 @@ import pg from 'pg';
 import { capturedLogger, WARN } from '../support/captured-logger.ts';
 import { runTally } from '../support/running-tally.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
+import { until } from '../support/until.ts';
 
-const until = async <T>(what: string, probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 20_000): Promise<T> => {
-  for (const deadline = Date.now() + timeoutMs; ; ) {
-    const value = await probe();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-};
+const polling = { intervalMs: 100, detail: JSON.stringify };
 
 /**
  * A role that cannot see other roles' sessions makes readers wait for every
@@ -55,7 +49,7 @@ describe('health: a database role that cannot see the sessions of other roles', 
         `role ${role} cannot see the sessions of other roles in pg_stat_activity: while a process appends under another role, ` +
           `subscribers here wait for every transaction in the cluster. Fix: GRANT pg_read_all_stats TO ${role}`,
       ]);
-      const health = await until('every subscriber runs', () => app.queries.get('/health'), (reply) => reply.status === 200);
+      const health = await until('every subscriber runs', () => app.queries.get('/health'), { ...polling, ok: (reply) => reply.status === 200 });
       expect(health.body.status).to.equal('ok');
       expect(health.body.warnings.visibility).to.equal(said[0]!.msg);
       expect(health.body.checks).to.deep.equal({ database: 'ok', eventStore: 'ok', subscribers: 'ok' });

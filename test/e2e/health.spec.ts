@@ -2,17 +2,11 @@ import { expect } from 'chai';
 import pg from 'pg';
 import { runTally } from '../support/running-tally.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
+import { until } from '../support/until.ts';
 
 const SUBSCRIBERS = ['projection:campaigns', 'projection:tracked-events', 'projection:earnings', 'reactor:rule-engine'];
 
-const until = async <T>(what: string, probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 20_000): Promise<T> => {
-  for (const deadline = Date.now() + timeoutMs; ; ) {
-    const value = await probe();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-};
+const polling = { intervalMs: 100, detail: JSON.stringify };
 
 /** Stuck work is never silent: /health on both APIs shows every subscriber. */
 describe('health of the subscribers', function () {
@@ -37,8 +31,10 @@ describe('health of the subscribers', function () {
       const purchase = await app.commands.post('/events', { merchantId: 'M-1', customerId: 'C-1' });
       expect((await app.queries.get(`/events/${purchase.body.id}?wait=10`)).body.status).to.equal('processed');
       for (const api of [app.commands, app.queries]) {
-        const health = await until('every subscriber is current', () => api.get('/health'), (reply) =>
-          SUBSCRIBERS.every((name) => reply.body.subscribers?.[name]?.state === 'running' && reply.body.subscribers[name].lag.events === 0));
+        const health = await until('every subscriber is current', () => api.get('/health'), {
+          ...polling,
+          ok: (reply) => SUBSCRIBERS.every((name) => reply.body.subscribers?.[name]?.state === 'running' && reply.body.subscribers[name].lag.events === 0),
+        });
         expect(health.status).to.equal(200);
         expect(health.body.checks).to.deep.include({ database: 'ok', eventStore: 'ok', subscribers: 'ok' });
         for (const name of SUBSCRIBERS) {
@@ -56,11 +52,11 @@ describe('health of the subscribers', function () {
   it('shows a projection that cannot apply an event as failing, with the error and where it is stuck (503), and recovers', async () => {
     const app = await runTally(database.url);
     try {
-      await until('read models exist', () => sql.query(`select to_regclass('rm_campaigns') as t`), ({ rows }) => rows[0].t !== null);
+      await until('read models exist', () => sql.query(`select to_regclass('rm_campaigns') as t`), { ...polling, ok: ({ rows }) => rows[0].t !== null });
       await sql.query(`alter table rm_campaigns add constraint refuse_me check (name <> 'Refuse me')`);
       const refused = await app.commands.post('/campaigns', { name: 'Refuse me' });
       for (const api of [app.commands, app.queries]) {
-        const health = await until('the campaigns projection is failing', () => api.get('/health'), (reply) => reply.body.subscribers['projection:campaigns'].state === 'failing');
+        const health = await until('the campaigns projection is failing', () => api.get('/health'), { ...polling, ok: (reply) => reply.body.subscribers['projection:campaigns'].state === 'failing' });
         expect(health.status).to.equal(503);
         expect(health.body.subscribers['projection:campaigns'].error).to.match(/refuse_me/);
         expect(health.body.subscribers['projection:campaigns'].stuckAt).to.equal(refused.body.position);
@@ -70,7 +66,7 @@ describe('health of the subscribers', function () {
       }
       // Never skipped: once the cause is gone, the same event is applied.
       await sql.query('alter table rm_campaigns drop constraint refuse_me');
-      const healed = await until('health is back', () => app.queries.get('/health'), (reply) => reply.status === 200);
+      const healed = await until('health is back', () => app.queries.get('/health'), { ...polling, ok: (reply) => reply.status === 200 });
       expect(healed.body.subscribers['projection:campaigns'].state).to.equal('running');
       expect((await app.queries.get(`/campaigns/${refused.body.id}`)).status).to.equal(200);
     } finally {
@@ -83,19 +79,21 @@ describe('health of the subscribers', function () {
     const blocker = new pg.Client({ connectionString: database.url });
     await blocker.connect();
     try {
-      await until('read models exist', () => sql.query(`select to_regclass('rm_tracked_events') as t`), ({ rows }) => rows[0].t !== null);
+      await until('read models exist', () => sql.query(`select to_regclass('rm_tracked_events') as t`), { ...polling, ok: ({ rows }) => rows[0].t !== null });
       // A long report holds a lock the projection needs: it waits, it does not fail.
       await blocker.query('begin');
       await blocker.query('lock table rm_tracked_events in share mode');
       await app.commands.post('/events', { merchantId: 'M-1', customerId: 'C-1' });
-      const lagging = await until('the tracked-events projection lags', () => app.queries.get('/health'), (reply) =>
-        reply.status === 503 && reply.body.subscribers['projection:tracked-events'].lag?.seconds > 1);
+      const lagging = await until('the tracked-events projection lags', () => app.queries.get('/health'), {
+        ...polling,
+        ok: (reply) => reply.status === 503 && reply.body.subscribers['projection:tracked-events'].lag?.seconds > 1,
+      });
       expect(lagging.body.subscribers['projection:tracked-events'].state).to.be.oneOf(['running', 'catching-up']);
       expect(lagging.body.subscribers['projection:tracked-events'].lag.events).to.be.at.least(1);
       expect(lagging.body.subscribers['projection:tracked-events'].lag.seconds).to.be.above(1);
       expect(lagging.body.checks.subscribers).to.match(/projection:tracked-events lags/);
       await blocker.query('rollback');
-      await until('health is back', () => app.queries.get('/health'), (reply) => reply.status === 200);
+      await until('health is back', () => app.queries.get('/health'), { ...polling, ok: (reply) => reply.status === 200 });
     } finally {
       await blocker.end();
       await app.stop();
@@ -105,7 +103,7 @@ describe('health of the subscribers', function () {
   it('shows the instance that took a subscriber on last, though a gone leader\'s row is still fresh and further', async () => {
     const app = await runTally(database.url);
     try {
-      await until('every subscriber runs', () => app.queries.get('/health'), (reply) => SUBSCRIBERS.every((name) => reply.body.subscribers?.[name]?.state === 'running'));
+      await until('every subscriber runs', () => app.queries.get('/health'), { ...polling, ok: (reply) => SUBSCRIBERS.every((name) => reply.body.subscribers?.[name]?.state === 'running') });
       // What a leader killed a moment ago leaves: its rows, fresh for a few seconds more, as far as it got.
       const gone = 'gone-host:1:dead';
       await sql.query(
@@ -132,14 +130,14 @@ describe('health of the subscribers', function () {
     const app = await runTally(database.url);
     let second: Awaited<ReturnType<typeof runTally>> | undefined;
     try {
-      await until('every subscriber runs', () => app.queries.get('/health'), (reply) => SUBSCRIBERS.every((name) => reply.body.subscribers?.[name]?.state === 'running'));
+      await until('every subscriber runs', () => app.queries.get('/health'), { ...polling, ok: (reply) => SUBSCRIBERS.every((name) => reply.body.subscribers?.[name]?.state === 'running') });
       await sql.query(`
         create table written_states (instance text, subscriber text, state text);
         create function written() returns trigger language plpgsql as $$ begin insert into written_states values (new.instance, new.subscriber, new.state); return new; end $$;
         create trigger written after insert or update on tally_subscriber_status for each row execute function written();
       `);
       second = await runTally(database.url, { roles: ['projector', 'reactor'] });
-      const health = await until('the second process stands by', () => app.queries.get('/health'), (reply) => SUBSCRIBERS.every((name) => reply.body.subscribers?.[name]?.standbys === 1));
+      const health = await until('the second process stands by', () => app.queries.get('/health'), { ...polling, ok: (reply) => SUBSCRIBERS.every((name) => reply.body.subscribers?.[name]?.standbys === 1) });
       for (const name of SUBSCRIBERS) expect(health.body.subscribers[name].state).to.equal('running');
       // Never shown as a second active instance, not even for a moment.
       const { rows } = await sql.query<{ instance: string; states: string[] }>(

@@ -8,6 +8,7 @@ import { createKnex, createPool, migrationTimeouts } from '../../infrastructure/
 import { listenToChannel, type ChannelListener } from '../../infrastructure/postgres/notifications.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
+import { until } from '../support/until.ts';
 
 const timeouts: DatabaseTimeouts = {
   statementTimeoutMs: 300, lockTimeoutMs: 200, idleInTransactionTimeoutMs: 5000, queryTimeoutMs: 800, connectTimeoutMs: 300, keepAliveMs: 4321,
@@ -20,14 +21,6 @@ const timed = async (work: () => Promise<unknown>): Promise<{ ms: number; error:
   const started = Date.now();
   const error = await failure(work());
   return { ms: Date.now() - started, error };
-};
-
-const until = async (check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 };
 
 describe('PostgreSQL connections: no wait without a bound', function () {
@@ -149,12 +142,16 @@ describe('PostgreSQL connections: no wait without a bound', function () {
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect(listener.generation()).to.equal(0);
       proxy.blackhole(false);
-      await until(() => listener!.generation() > 0, 5000); // connected and listening
+      await until('the listener is connected and listening', () => listener!.generation() > 0, { timeoutMs: 5000, intervalMs: 20 });
       const seen = listener.generation();
-      await until(async () => {
-        await admin.query(`notify guarded_channel`);
-        return listener!.generation() > seen;
-      }, 3000);
+      await until(
+        'a notification arrives',
+        async () => {
+          await admin.query(`notify guarded_channel`);
+          return listener!.generation() > seen;
+        },
+        { timeoutMs: 3000, intervalMs: 20 },
+      );
     });
   });
 
@@ -184,7 +181,7 @@ describe('PostgreSQL connections: no wait without a bound', function () {
         await opened(async () => {
           const listener = listenToChannel(database.url, 'kept_alive', timeouts);
           closers.push(() => listener.close());
-          await until(() => listener.generation() > 0, 3000);
+          await until('the listener is connected', () => listener.generation() > 0, { timeoutMs: 3000, intervalMs: 20 });
         }),
       ).to.deep.equal([4321]);
     });

@@ -6,14 +6,9 @@ import { capturedLogger } from '../support/captured-logger.ts';
 import { silentLogger } from '../support/silent-logger.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
+import { until } from '../support/until.ts';
 
-const until = async (what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-};
+const polling = { timeoutMs: 10_000, intervalMs: 20 };
 
 describe('leader election', function () {
   this.timeout(40_000);
@@ -85,14 +80,14 @@ describe('leader election', function () {
     // The default query timeout (35 s) is longer than this test waits: only the check's own limit can end it.
     const timeouts = { ...DEFAULT_DATABASE_TIMEOUTS, connectTimeoutMs: 1000 };
     const first = elect({ url: proxy.url(database.url), timeouts, lead: role('first'), intervalMs: 200 });
-    await until('the first leads', () => first.isLeader());
+    await until('the first leads', () => first.isLeader(), polling);
     let standingBy = false;
     const second = elect({ timeouts, lead: role('second'), intervalMs: 200, onStandby: () => (standingBy = true) });
-    await until('the second stands by', () => standingBy);
+    await until('the second stands by', () => standingBy, polling);
 
     proxy.blackhole(true);
-    await until('the first stops leading', () => !first.isLeader(), 20_000);
-    await until('the second leads', () => second.isLeader(), 20_000);
+    await until('the first stops leading', () => !first.isLeader(), { ...polling, timeoutMs: 20_000 });
+    await until('the second leads', () => second.isLeader(), { ...polling, timeoutMs: 20_000 });
     expect(happened).to.deep.equal(['first leads', 'first stopped', 'second leads']);
   });
 
@@ -114,7 +109,7 @@ describe('leader election', function () {
     });
     const start = () => started?.({ stop: async () => void (stopped = true) });
     try {
-      await until('the role is tried again', () => started !== undefined);
+      await until('the role is tried again', () => started !== undefined, polling);
       expect(leaderWhileStarting).to.deep.equal([false, false]);
       expect(election.isLeader()).to.equal(false);
       expect(entries.map(({ msg }) => msg)).to.include('the role failed to start; releasing the lock and trying again');
@@ -124,7 +119,7 @@ describe('leader election', function () {
     } finally {
       start(); // or stopping the election would wait for it for ever
     }
-    await until('it leads', () => election.isLeader());
+    await until('it leads', () => election.isLeader(), polling);
     await election.stop();
     expect(election.isLeader()).to.equal(false);
     expect(stopped).to.equal(true);

@@ -4,18 +4,13 @@ import { DEFAULT_DATABASE_TIMEOUTS, type DatabaseTimeouts } from '../../infrastr
 import { listenToChannel, type ChannelListener } from '../../infrastructure/postgres/notifications.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
+import { until } from '../support/until.ts';
 
 // Long enough that only close() can end an attempt that gets no answer.
 const timeouts: DatabaseTimeouts = { ...DEFAULT_DATABASE_TIMEOUTS, connectTimeoutMs: 60_000 };
 const APPLICATION = 'tally-listen-spec';
 
-const until = async (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-};
+const polling = { timeoutMs: 10_000, intervalMs: 20 };
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('the LISTEN connection when it is cut', function () {
@@ -39,7 +34,7 @@ describe('the LISTEN connection when it is cut', function () {
     await until('a notification arrives', async () => {
       await admin.query('notify watched');
       return on.generation() > seen;
-    });
+    }, polling);
   };
 
   before(async () => {
@@ -71,7 +66,7 @@ describe('the LISTEN connection when it is cut', function () {
       if (round % 3 === 1) await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1', [APPLICATION]);
       else proxy.cut();
       await listenCut;
-      await until('it is back', async () => (await sessions()) > 0);
+      await until('it is back', async () => (await sessions()) > 0, polling);
       await hears(listening);
     }
     // A second reconnect would come within a few retry delays (100 ms, doubling).
@@ -81,7 +76,7 @@ describe('the LISTEN connection when it is cut', function () {
     await hears(listening);
 
     await listening.close();
-    await until('no session is left', async () => (await sessions()) === 0 && proxy.connections() === 0);
+    await until('no session is left', async () => (await sessions()) === 0 && proxy.connections() === 0, polling);
   });
 
   it('close() cancels a reconnect that is pending: none comes afterwards', async () => {
@@ -97,10 +92,10 @@ describe('the LISTEN connection when it is cut', function () {
   it('close() ends an attempt that is still waiting for the server', async () => {
     proxy.blackhole(true);
     const listening = listen();
-    await until('an attempt is under way', () => proxy.connections() === 1);
+    await until('an attempt is under way', () => proxy.connections() === 1, polling);
     await listening.close();
     // Without close() ending it, it would wait for the 60 s connect timeout.
-    await until('the attempt is ended', () => proxy.connections() === 0, 5000);
+    await until('the attempt is ended', () => proxy.connections() === 0, { ...polling, timeoutMs: 5000 });
     await pause(500); // and no other attempt follows
     expect(proxy.connections()).to.equal(0);
   });

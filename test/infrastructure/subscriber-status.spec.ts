@@ -6,6 +6,7 @@ import { migrate } from '../../infrastructure/postgres/migrate.ts';
 import { createStatusBoard, readSubscriberStatus, type StatusBoard } from '../../infrastructure/postgres/subscriber-status.ts';
 import { silentLogger } from '../support/silent-logger.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
+import { until } from '../support/until.ts';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -33,18 +34,10 @@ describe('subscriber status board', function () {
   });
 
   const rowOf = async (subscriber: string) => (await readSubscriberStatus(knex, 60_000)).find((row) => row.subscriber === subscriber && row.instance === board.instance);
-  const until = async <T>(what: string, probe: () => Promise<T>, ok: (value: T) => boolean): Promise<T> => {
-    for (let i = 0; i < 200; i++) {
-      const value = await probe();
-      if (ok(value)) return value;
-      await pause(25);
-    }
-    throw new Error(`timed out waiting until ${what}`);
-  };
 
   it('keeps the row of a subscriber tracked again at once, though the delete of its old row is slow', async () => {
     const old = board.track('projection:again', () => undefined, 'standby');
-    const before = await until('the standby row is written', () => rowOf('projection:again'), (row) => row?.state === 'standby');
+    const before = await until('the standby row is written', () => rowOf('projection:again'), { ok: (row) => row?.state === 'standby', timeoutMs: 5000 });
     // A delete that takes a while before it finds its row: written on its own, it would land after the new row and erase it.
     await knex.raw(`
       create or replace function tally_test_slow_delete() returns trigger language plpgsql as $$ begin perform pg_sleep(0.3); return null; end $$;
@@ -53,7 +46,7 @@ describe('subscriber status board', function () {
     old.untrack();
     const taken = board.track('projection:again', () => undefined);
     taken.failing(new Error('still here'), undefined);
-    const after = await until('the new row is written', () => rowOf('projection:again'), (row) => row?.state === 'failing');
+    const after = await until('the new row is written', () => rowOf('projection:again'), { ok: (row) => row?.state === 'failing', timeoutMs: 5000 });
     await pause(600);
     expect(await rowOf('projection:again')).to.deep.include({ state: 'failing', error: 'still here' });
     // A new row, not the standby's merged: it took the subscriber on later.
@@ -63,7 +56,7 @@ describe('subscriber status board', function () {
     await pause(100);
     expect(await rowOf('projection:again')).to.deep.include({ state: 'failing' });
     taken.untrack();
-    await until('the row is deleted', () => rowOf('projection:again'), (row) => row === undefined);
+    await until('the row is deleted', () => rowOf('projection:again'), { ok: (row) => row === undefined, timeoutMs: 5000 });
   });
 
   it('writes a standby as standby from its first row', async () => {
@@ -75,7 +68,7 @@ describe('subscriber status board', function () {
     `);
     try {
       board.track('projection:waiting', () => undefined, 'standby');
-      await until('the row is written', () => rowOf('projection:waiting'), (row) => row !== undefined);
+      await until('the row is written', () => rowOf('projection:waiting'), { ok: (row) => row !== undefined, timeoutMs: 5000 });
       await pause(100);
       const written = await knex('written_states').where({ subscriber: 'projection:waiting' }).pluck('state');
       expect(written.length).to.be.above(0);
@@ -87,7 +80,7 @@ describe('subscriber status board', function () {
 
   it('leaves no row behind once closed', async () => {
     const tracker = board.track('projection:closing', () => undefined);
-    await until('the row is written', () => rowOf('projection:closing'), (row) => row !== undefined);
+    await until('the row is written', () => rowOf('projection:closing'), { ok: (row) => row !== undefined, timeoutMs: 5000 });
     tracker.failing(new Error('a last change, written while closing'), undefined);
     await board.close();
     await pause(100);

@@ -3,14 +3,7 @@ import pg from 'pg';
 import { createKnex } from '../../infrastructure/postgres/database.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
-
-const until = async (check: () => boolean, timeoutMs = 2000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-};
+import { until } from '../support/until.ts';
 
 describe('the test TCP proxy', function () {
   this.timeout(20_000);
@@ -51,7 +44,7 @@ describe('the test TCP proxy', function () {
     expect((await client.query<{ one: number }>('select 1 as one')).rows).to.deep.equal([{ one: 1 }]);
     expect(proxy.connections()).to.equal(1);
     await client.end();
-    await until(() => proxy.connections() === 0);
+    await until('the proxy holds no connection', () => proxy.connections() === 0, { timeoutMs: 2000, intervalMs: 10 });
   });
 
   for (const [protocol, commit] of [

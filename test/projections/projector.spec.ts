@@ -12,6 +12,7 @@ import { projectionCheckpoint, startProjector } from '../../projections/projecto
 import { capturedLogger } from '../support/captured-logger.ts';
 import { silentLogger } from '../support/silent-logger.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
+import { until } from '../support/until.ts';
 
 describe('projector', function () {
   this.timeout(30_000);
@@ -95,20 +96,12 @@ describe('projector', function () {
     const projector = await startProjector({ store, knex, checkpoints, projections: [projection], logger: silentLogger, board, onFatal: (error) => fatal.push(error) });
     const status = async (): Promise<SubscriberStatus | undefined> =>
       (await readSubscriberStatus(knex, 10_000)).find((row) => row.subscriber === projectionCheckpoint(projection));
-    const until = async (what: string, ok: (row: SubscriberStatus | undefined) => boolean): Promise<SubscriberStatus | undefined> => {
-      for (let i = 0; i < 400; i++) {
-        const row = await status();
-        if (ok(row)) return row;
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
-      throw new Error(`timed out waiting until ${what}: ${JSON.stringify(await status())}`);
-    };
     try {
-      const failing = await until('it shows failing at the odd event', (row) => row?.state === 'failing' && row.stuckAt === appended[3]);
+      const failing = await until('it shows failing at the odd event', status, { ok: (row) => row?.state === 'failing' && row.stuckAt === appended[3], timeoutMs: 10_000, detail: JSON.stringify });
       expect(failing?.error).to.equal("Cannot read properties of undefined (reading 'x')");
       expect(fatal).to.deep.equal([]);
       broken = false;
-      await until('it runs again, past the odd event', (row) => row?.state === 'running' && row.position === appended[5]);
+      await until('it runs again, past the odd event', status, { ok: (row) => row?.state === 'running' && row.position === appended[5], timeoutMs: 10_000, detail: JSON.stringify });
     } finally {
       await projector.stop();
       await board.close();
@@ -168,24 +161,17 @@ describe('projector', function () {
     const board = createStatusBoard({ knex, logger: silentLogger });
     const projector = await startProjector({ store, knex, checkpoints, projections: [healthy, fragile], logger: silentLogger, board, onFatal: () => undefined });
     const count = async (table: string) => Number((await knex(table).count({ n: '*' }))[0]!.n);
-    const until = async (what: string, ok: () => Promise<boolean>) => {
-      for (let i = 0; i < 400; i++) {
-        if (await ok()) return;
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
-      throw new Error(`timed out waiting until ${what}`);
-    };
     try {
       const bad = await store.appendToStream('shared-bad', [{ type: 'Shared', data: { bad: true } }], { expectedRevision: 'no_stream' });
       for (let n = 0; n < 20; n++) await store.appendToStream(`shared-${n}`, [{ type: 'Shared', data: { n } }], { expectedRevision: 'no_stream' });
-      await until('the healthy projection has every event', async () => (await count('healthy_rows')) === 21);
+      await until('the healthy projection has every event', async () => (await count('healthy_rows')) === 21, { timeoutMs: 10_000 });
       await until('the fragile one shows failing at the bad event', async () => {
         const row = (await readSubscriberStatus(knex, 10_000)).find((status) => status.subscriber === 'projection:fragile');
         return row?.state === 'failing' && row.stuckAt === bad.position;
-      });
+      }, { timeoutMs: 10_000 });
       expect(await count('fragile_rows')).to.equal(0);
       broken = false;
-      await until('the fragile one has caught up', async () => (await count('fragile_rows')) === 21);
+      await until('the fragile one has caught up', async () => (await count('fragile_rows')) === 21, { timeoutMs: 10_000 });
     } finally {
       await projector.stop();
       await board.close();

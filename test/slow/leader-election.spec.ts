@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import pg from 'pg';
 import { runTally } from '../support/running-tally.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
+import { until } from '../support/until.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const SUBSCRIBERS = ['projection:campaigns', 'projection:tracked-events', 'projection:earnings', 'reactor:rule-engine'];
@@ -51,16 +52,14 @@ describe('one active projector and rule engine per database', function () {
     const { rows } = await status.query<Row>(`select subscriber, instance, state from tally_subscriber_status where heartbeat_at > now() - interval '5 seconds'`);
     return new Map(rows.filter((row) => row.instance.split(':')[1] === String(pid)).map((row) => [row.subscriber, row.state]));
   };
-  const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<number> => {
-    const began = Date.now();
-    while (!(await check())) {
-      if (Date.now() - began > timeoutMs) {
-        const { rows } = await status.query<Row>('select subscriber, instance, state from tally_subscriber_status');
-        throw new Error(`timed out waiting until ${what}; status: ${JSON.stringify(rows)}; workers said: ${output}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    return Date.now() - began;
+  /** How long to poll, and what a timeout says: every status row and what the workers logged. */
+  const polling = {
+    timeoutMs: 30_000,
+    intervalMs: 50,
+    detail: async () => {
+      const { rows } = await status.query<Row>('select subscriber, instance, state from tally_subscriber_status');
+      return `status: ${JSON.stringify(rows)}; workers said: ${output}`;
+    },
   };
   const leads = (pid: number | undefined) => async () => {
     const rows = await rowsOf(pid);
@@ -81,9 +80,9 @@ describe('one active projector and rule engine per database', function () {
       const purchase = async (n: number) => (await api.commands.post('/events', { merchantId: 'M-1', customerId: `C-${n}`, amount: 1 })).body.id as string;
 
       const first = startWorker();
-      await until('the first worker leads', leads(first.pid));
+      await until('the first worker leads', leads(first.pid), polling);
       const second = startWorker();
-      await until('the second worker stands by', standsBy(second.pid));
+      await until('the second worker stands by', standsBy(second.pid), polling);
       // Only the leader works: the standby's rows stay standby while events flow.
       const before = await purchase(1);
       expect((await api.queries.get(`/events/${before}?wait=10`)).body.status).to.equal('processed');
@@ -93,8 +92,9 @@ describe('one active projector and rule engine per database', function () {
       for (const name of SUBSCRIBERS) expect(health.body.subscribers[name]).to.deep.include({ state: 'running', standbys: 1 });
 
       first.kill('SIGKILL');
-      const tookOver = await until('the second worker leads', leads(second.pid), 10_000);
-      expect(tookOver).to.be.below(5000);
+      const killed = Date.now();
+      await until('the second worker leads', leads(second.pid), { ...polling, timeoutMs: 10_000 });
+      expect(Date.now() - killed).to.be.below(5000);
       // The killed leader's rows are still fresh for a few seconds: /health shows the one that took over.
       const lingering = await status.query<Row>(`select subscriber, instance, state from tally_subscriber_status where heartbeat_at > now() - interval '10 seconds'`);
       expect(lingering.rows.filter((row) => row.instance.split(':')[1] === String(first.pid))).to.have.length(SUBSCRIBERS.length);
