@@ -34,8 +34,15 @@ const isEmbeddedPostgres = (pid: string): boolean => {
  * both ends; the pools keep theirs open), and this process, the load client.
  * Answers undefined elsewhere, or when the server is not the embedded one.
  */
+/** CPU seconds so far; PostgreSQL's by process, as backends come and go. */
+export interface CpuReading {
+  readonly app: number;
+  readonly postgres: ReadonlyMap<string, number>;
+  readonly client: number;
+}
+
 export const cpuMeter = (appPids: readonly number[]) => {
-  const read = (): CpuSplit | undefined => {
+  const read = (): CpuReading | undefined => {
     let pids: string[];
     try {
       pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
@@ -45,14 +52,16 @@ export const cpuMeter = (appPids: readonly number[]) => {
     const postgres = pids.filter(isEmbeddedPostgres);
     if (postgres.length === 0) return undefined;
     const own = process.cpuUsage();
-    return { app: appPids.reduce((sum, pid) => sum + cpuOf(String(pid)), 0), postgres: postgres.reduce((sum, pid) => sum + cpuOf(pid), 0), client: (own.user + own.system) / 1e6 };
+    return { app: appPids.reduce((sum, pid) => sum + cpuOf(String(pid)), 0), postgres: new Map(postgres.map((pid) => [pid, cpuOf(pid)])), client: (own.user + own.system) / 1e6 };
   };
   return {
     read,
     /** CPU milliseconds per event of each part between two readings. */
-    perEvent: (from: CpuSplit | undefined, to: CpuSplit | undefined, events: number): CpuSplit | undefined =>
-      from && to && events > 0
-        ? { app: ((to.app - from.app) * 1000) / events, postgres: ((to.postgres - from.postgres) * 1000) / events, client: ((to.client - from.client) * 1000) / events }
-        : undefined,
+    perEvent: (from: CpuReading | undefined, to: CpuReading | undefined, events: number): CpuSplit | undefined => {
+      if (!from || !to || events <= 0) return undefined;
+      let postgres = 0;
+      for (const [pid, seconds] of to.postgres) postgres += seconds - (from.postgres.get(pid) ?? seconds);
+      return { app: ((to.app - from.app) * 1000) / events, postgres: (postgres * 1000) / events, client: ((to.client - from.client) * 1000) / events };
+    },
   };
 };
