@@ -13,7 +13,7 @@
  * - In the same run, the physical limit: raw single-row INSERTs of the rows
  *   one tracked event becomes, and the ratios against it.
  *
- * BENCH_SECONDS (10) per step; BENCH_SINGLE_RATES, BENCH_BATCH_RATES (comma lists) the steps tried;
+ * BENCH_SECONDS (10) per step; BENCH_LATENCY_RATE (200) the latency step's rate; BENCH_SINGLE_RATES, BENCH_BATCH_RATES (comma lists) the steps tried;
  * BENCH_PROFILE a folder for the app's CPU profile; BENCH_STATEMENTS=1 prints each step's most frequent statements;
  * BENCH_WORKERS_APART=1 runs the projector and the rule engine in a second process.
  */
@@ -26,12 +26,14 @@ import { jsonClient } from './pipeline/http.ts';
 import { offerLoad, percentile } from './pipeline/load.ts';
 import { rawTrackedEventsPerSecond } from './pipeline/raw-baseline.ts';
 import { cpuMeter, type CpuSplit } from './pipeline/cpu.ts';
+import { describeHops, measureHops, type Timed } from './pipeline/hops.ts';
 import { countStatements, type StatementCounter } from './pipeline/statements.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const rates = (name: string, fallback: number[]): number[] => process.env[name]?.split(',').map(Number) ?? fallback;
+const rates = (name: string, fallback: number[]): number[] => process.env[name] === undefined ? fallback : process.env[name].split(',').filter(Boolean).map(Number);
 const SINGLE_RATES = rates('BENCH_SINGLE_RATES', [200, 400, 600, 800, 1000, 1250, 1500, 2000]);
 const BATCH_RATES = rates('BENCH_BATCH_RATES', [1000, 2000, 3000, 4000, 6000]);
+const LATENCY_RATE = Number(process.env.BENCH_LATENCY_RATE ?? 200);
 const CLIENT_CONCURRENCY = 32;
 const BATCH = 100;
 const CAMPAIGNS = 10;
@@ -167,23 +169,32 @@ const main = async (): Promise<void> => {
       return results;
     };
 
-    // Latency at 200/s: each purchase is long-polled right after its 202, as the classic client's test does.
+    // Latency at 200/s (BENCH_LATENCY_RATE): each purchase is long-polled right after its 202, as the classic client's test does.
+    const latencyCpuBefore = cpu.read();
     const latencies: number[] = [];
+    const timed: Timed[] = [];
     let undecided = 0;
-    await offerLoad({ rate: 200, seconds: SECONDS, inFlight: 256 }, async () => {
+    await offerLoad({ rate: LATENCY_RATE, seconds: SECONDS, inFlight: 256 }, async () => {
       const started = performance.now();
+      const sentAt = Date.now();
       const reply = await client.post(`${app!.commandUrl}/events`, purchase());
       if (reply.status !== 202) return false;
+      const acceptedAt = Date.now();
       const id = (reply.body as { id: string }).id;
       const decided = await pollers.get(`${app!.queryUrl}/events/${id}?wait=5`);
       if ((decided.body as { status?: string }).status === 'pending') undecided++;
-      else latencies.push(performance.now() - started);
+      else {
+        latencies.push(performance.now() - started);
+        timed.push({ id, sentAt, acceptedAt, visibleAt: Date.now() });
+      }
       return true;
     });
     acceptedTotal += latencies.length + undecided;
     await drain();
+    const latencyCpu = cpu.perEvent(latencyCpuBefore, cpu.read(), latencies.length + undecided);
     latencies.sort((a, b) => a - b);
-    console.log(`latency at 200/s, POST /events → decision visible: p50 ${percentile(latencies, 50).toFixed(1)} ms, p95 ${percentile(latencies, 95).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms (${undecided} not decided within 5 s)`);
+    console.log(`latency at ${LATENCY_RATE}/s, POST /events → decision visible: p50 ${percentile(latencies, 50).toFixed(1)} ms, p95 ${percentile(latencies, 95).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms (${undecided} not decided within 5 s), CPU ms/event ${latencyCpu ? `app ${latencyCpu.app.toFixed(2)} + PostgreSQL ${latencyCpu.postgres.toFixed(2)} + client ${latencyCpu.client.toFixed(2)}` : 'n/a'}`);
+    console.log(`by hop (recorded_at is each append's transaction start):\n${describeHops(await measureHops(monitor, timed))}`);
 
     const single = await search('single', SINGLE_RATES);
     const batch = await search('batch', BATCH_RATES);
@@ -206,7 +217,7 @@ const main = async (): Promise<void> => {
     console.log('|---|---|---|');
     console.log(`| sustained, single POST /events (32 connections) | ${singleBest ? `${singleBest.rate}/s` : `< ${SINGLE_RATES[0]}/s`} | ≥ 1,000/s |`);
     console.log(`| sustained, POST /events/batch of ${BATCH} | ${batchBest ? `${batchBest.rate}/s` : `< ${BATCH_RATES[0]}/s`} | ≥ 3,000/s |`);
-    console.log(`| p99 register → visible at 200/s | ${percentile(latencies, 99).toFixed(1)} ms | ≤ 100 ms |`);
+    console.log(`| p99 register → visible at ${LATENCY_RATE}/s | ${percentile(latencies, 99).toFixed(1)} ms | ≤ 100 ms |`);
     console.log(`| statements per tracked event at the sustained single rate | ${singleBest?.statementsPerEvent?.toFixed(2) ?? 'n/a'} | ≤ 6 |`);
     console.log(`| raw INSERTs of the same rows (about ${(2 + 3 * matchesPerEvent).toFixed(1)} per tracked event, 32 connections) | ${raw.toFixed(0)} tracked events/s | baseline |`);
     console.log(`| ratio single / raw | ${singleBest ? (singleBest.rate / raw).toFixed(2) : 'n/a'} | |`);

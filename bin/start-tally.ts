@@ -26,6 +26,7 @@ import { READ_MODEL_MIGRATIONS_TABLE, readModelMigrations } from '../projections
 import { projectionCheckpoint, startProjector } from '../projections/projector.ts';
 import { allProjections } from '../projections/read-models/all-projections.ts';
 import { READ_MODELS_CHANNEL } from '../projections/read-models-channel.ts';
+import { trackedEventsProjection } from '../projections/read-models/tracked-events-projection.ts';
 import { createQueryApi } from '../read-api/query-api.ts';
 
 export const ROLES = ['command', 'query', 'projector', 'reactor'] as const;
@@ -128,14 +129,14 @@ export const startTally = async ({ config, logger, roles = ROLES, clock = () => 
 
     let schedule: CampaignSchedule | undefined;
     if (roles.includes('reactor')) {
-      elect('rule-engine', [RULE_ENGINE_CHECKPOINT], () => startRuleEngine({ store, checkpoints, snapshots, clock, logger, board, onFatal }));
+      elect('rule-engine', [RULE_ENGINE_CHECKPOINT], () => startRuleEngine({ store, checkpoints, snapshots, clock, logger, board, onFatal, batchLingerMs: config.batchLingerMs }));
       // Schedule transitions are guarded by the campaign's revision: any number may run.
       const running = startCampaignSchedule({ store, clock, logger, cron: scheduleCron });
       stack.push(() => running.stop());
       schedule = running;
     }
     if (roles.includes('projector')) {
-      elect('projector', allProjections.map(projectionCheckpoint), () => startProjector({ store, knex, checkpoints, projections: allProjections, logger, board, onFatal }));
+      elect('projector', allProjections.map(projectionCheckpoint), () => startProjector({ store, knex, checkpoints, projections: allProjections, logger, board, onFatal, batchLingerMs: config.batchLingerMs }));
     }
     const health = createHealthCheck({
       knex,
@@ -159,7 +160,8 @@ export const startTally = async ({ config, logger, roles = ROLES, clock = () => 
       logger.info({ port: commandPort }, 'command API listening');
     }
     if (roles.includes('query')) {
-      const readModelChanges = listenToChannel(databaseUrl, READ_MODELS_CHANNEL, timeouts);
+      // Long-polls wait for decisions: only the tracked events' read model's commits concern them.
+      const readModelChanges = listenToChannel(databaseUrl, READ_MODELS_CHANNEL, timeouts, [trackedEventsProjection.name]);
       stack.push(() => readModelChanges.close());
       // The query API's own pool: readers never queue behind the projector's writes.
       const readKnex = createKnex({ url: databaseUrl, max: 10, timeouts });

@@ -20,6 +20,8 @@ export interface Config {
   readonly healthMaxLagSeconds: number;
   /** How often a standby projector or rule engine tries to take over, and a leader checks its lock. */
   readonly leaderCheckMs: number;
+  /** How long the rule engine and the projector wait after an event for more, to take them as one batch. */
+  readonly batchLingerMs: number;
   readonly databaseTimeouts: DatabaseTimeouts;
 }
 
@@ -88,6 +90,7 @@ export const loadConfig = (env: Env = process.env): Config => {
     cacheTtlSeconds: integer(env, 'CACHE_TTL', 3600, 0),
     healthMaxLagSeconds: integer(env, 'HEALTH_MAX_LAG_SECONDS', 30, 1),
     leaderCheckMs: integer(env, 'LEADER_CHECK_MS', 1000, 50, 60_000),
+    batchLingerMs: integer(env, 'BATCH_LINGER_MS', 5, 0, 1000),
     databaseTimeouts: databaseTimeouts(env),
   };
 };

@@ -18,6 +18,8 @@ export interface ProjectorOptions {
   /** Where each projection's state is shown to /health; none in some tests. */
   readonly board?: StatusBoard;
   readonly batchSize?: number;
+  /** How long a batch waits for more events after its first (inBatches). */
+  readonly batchLingerMs?: number;
   /** Called when a projection cannot go on: its subscription failed (what fails in applying events is retried). */
   readonly onFatal: (error: unknown) => void;
 }
@@ -26,18 +28,21 @@ export interface RunningProjector {
   stop(): Promise<void>;
 }
 
+/** Thrown to roll back a batch whose events another attempt or projector has applied. */
+const ALREADY_APPLIED = Symbol('already applied');
+
 export const projectionCheckpoint = (projection: Projection): string => `projection:${projection.name}`;
 
 /**
  * One subscription per projection, from its own checkpoint. A batch runs in
- * one transaction that first locks the checkpoint and applies only the events
- * after it, then moves it: a batch retried after a lost COMMIT reply, or run
+ * one transaction that first locks and moves the checkpoint, then applies only
+ * the events after where it was: a batch retried after a lost COMMIT reply, or run
  * at once by a second projector, applies nothing twice. The commit is
  * announced on READ_MODELS_CHANNEL. A failing batch is retried, whatever the
  * error (an outage, or a bug on odd data that a new release fixes), never
  * skipped, and the projection shows as failing meanwhile.
  */
-export const startProjector = async ({ store, knex, checkpoints, projections, logger, board, onFatal, batchSize = 500 }: ProjectorOptions): Promise<RunningProjector> => {
+export const startProjector = async ({ store, knex, checkpoints, projections, logger, board, onFatal, batchSize = 500, batchLingerMs = 0 }: ProjectorOptions): Promise<RunningProjector> => {
   const stopping = new AbortController();
   const subscriptions: Subscription[] = [];
 
@@ -52,29 +57,34 @@ export const startProjector = async ({ store, knex, checkpoints, projections, lo
     const tracker = board?.track(name, progress.position);
     void retryUntilStopped(() => store.headPosition(), stopping.signal, log, 'reading the head of the log').then((head) => tracker?.caughtUpAt(head), () => undefined);
     try {
-      for await (const batch of inBatches(progress.events, batchSize)) {
+      for await (const batch of inBatches(progress.events, batchSize, batchLingerMs)) {
         // The batch goes in whole; once it has failed, its retries apply it one event at a time (in one
         // transaction still), so that the event that fails is known: that is where it is stuck.
         let oneByOne = false;
         /** The event being applied one by one when the attempt failed. */
         let failed: RecordedEvent | undefined;
+        const last = batch[batch.length - 1]!.position;
         const step = () =>
-          knex.transaction(async (trx) => {
-            failed = undefined;
-            const done = await checkpoints.lock(name, trx);
-            const fresh = batch.filter((event) => !isAtOrAfter(done, event.position));
-            if (fresh.length === 0) return;
-            if (!oneByOne) await projection.applyBatch(trx, fresh);
-            else {
-              for (const event of fresh) {
-                failed = event;
-                await projection.applyBatch(trx, [event]);
-              }
+          knex
+            .transaction(async (trx) => {
               failed = undefined;
-            }
-            await checkpoints.save(name, fresh[fresh.length - 1]!.position, trx);
-            await trx.raw('select pg_notify(?, ?)', [READ_MODELS_CHANNEL, projection.name]);
-          });
+              // Locked and moved first, in one statement: the events after where it was are this batch's to apply.
+              const done = await checkpoints.advance(name, last, trx, { channel: READ_MODELS_CHANNEL, payload: projection.name });
+              const fresh = batch.filter((event) => !isAtOrAfter(done, event.position));
+              if (fresh.length === 0) throw ALREADY_APPLIED;
+              if (!oneByOne) await projection.applyBatch(trx, fresh);
+              else {
+                for (const event of fresh) {
+                  failed = event;
+                  await projection.applyBatch(trx, [event]);
+                }
+                failed = undefined;
+              }
+            })
+            .catch((error: unknown) => {
+              // Rolled back: the checkpoint stays where it was, past this whole batch.
+              if (error !== ALREADY_APPLIED) throw error;
+            });
         await retryUntilStopped(step, stopping.signal, log, 'projecting a batch', (error) => {
           oneByOne = true;
           tracker?.failing(error, (failed ?? batch[0]!).position);

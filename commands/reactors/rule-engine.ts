@@ -47,6 +47,8 @@ export interface RuleEngineOptions {
   /** Called when the engine cannot go on: its subscription failed (what fails in handling events is retried). */
   readonly onFatal: (error: unknown) => void;
   readonly batchSize?: number;
+  /** How long a batch waits for more events after its first (inBatches); 0 in tests that count batches. */
+  readonly batchLingerMs?: number;
   /** Where the rule book is saved now and then, and restored from at start; none: the log is folded from the start every time. */
   readonly snapshots?: Snapshots;
   readonly snapshotEvery?: SnapshotEvery;
@@ -80,7 +82,7 @@ export interface RunningRuleEngine extends RunningReactor {
  * checkpoint, and what lies between the two is replayed (folded, not decided).
  */
 export const startRuleEngine = async ({
-  store, checkpoints, clock, logger, board, onFatal, batchSize = BATCH_SIZE, snapshots, snapshotEvery = SNAPSHOT_EVERY,
+  store, checkpoints, clock, logger, board, onFatal, batchSize = BATCH_SIZE, batchLingerMs = 0, snapshots, snapshotEvery = SNAPSHOT_EVERY,
 }: RuleEngineOptions): Promise<RunningRuleEngine> => {
   const log = logger.child({ role: 'rule-engine' });
   const checkpoint = await checkpoints.load(RULE_ENGINE_CHECKPOINT);
@@ -230,7 +232,7 @@ export const startRuleEngine = async ({
   };
 
   const running = (async () => {
-    for await (const batch of inBatches(progress.events, batchSize)) await handle(batch);
+    for await (const batch of inBatches(progress.events, batchSize, batchLingerMs)) await handle(batch);
   })().catch((error: unknown) => {
     if (stopping.signal.aborted) return;
     log.fatal({ err: error }, 'rule engine stopped');

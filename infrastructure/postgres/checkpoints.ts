@@ -5,18 +5,22 @@ import { subscriberStatusMigration, subscriberTrackedAtMigration } from './subsc
 
 /**
  * Where each subscriber (a projection, a reactor) got to in the log. A
- * projection writes its checkpoint in the same transaction as the rows it
- * covers, after locking it there (`lock`); a reactor, whose effects are
+ * projection moves its checkpoint in the same transaction as the rows it
+ * covers, locking it there first (`advance`); a reactor, whose effects are
  * idempotent appends, after them.
  */
 export interface Checkpoints {
   load(name: string): Promise<string | undefined>;
-  /**
-   * Reads the checkpoint and locks it until `trx` ends: a batch applies only
-   * what lies after it, so a retried or concurrent batch applies nothing twice.
-   */
-  lock(name: string, trx: Knex.Transaction): Promise<string | undefined>;
+  /** Moves the checkpoint to `position` unless it is there or past it already: a stale leader's late save never moves it back. */
   save(name: string, position: string, trx?: Knex.Transaction): Promise<void>;
+  /**
+   * In one statement: locks the checkpoint until `trx` ends, moves it to
+   * `position`, announces `payload` on `channel` at commit, and returns where
+   * it was. The batch applies only what lies after that, so a retried or
+   * concurrent batch applies nothing twice; the caller rolls `trx` back when
+   * that already covers `position`, so the checkpoint never moves back.
+   */
+  advance(name: string, position: string, trx: Knex.Transaction, announce: { channel: string; payload: string }): Promise<string | undefined>;
 }
 
 export const checkpointMigrations: readonly Migration[] = [
@@ -44,19 +48,33 @@ export const checkpointMigrations: readonly Migration[] = [
 
 export const createCheckpoints = (knex: Knex): Checkpoints => ({
   load: async (name) => (await knex('tally_checkpoints').where({ name }).first<{ position: string | null } | undefined>('position'))?.position ?? undefined,
-  lock: async (name, trx) => {
-    // One round trip: the no-op update takes the row lock and returns the row as it is.
-    const { rows } = await trx.raw<{ rows: { position: string | null }[] }>(
-      `insert into tally_checkpoints (name, position) values (?, null)
-       on conflict (name) do update set name = excluded.name returning position`,
-      [name],
-    );
-    return rows[0]?.position ?? undefined;
+  advance: async (name, position, trx, { channel, payload }) => {
+    // The subquery takes the row lock first, so `previous` is the position as the lock found it.
+    const moved = async () =>
+      (
+        await trx.raw<{ rows: { previous: string | null }[] }>(
+          `update tally_checkpoints c set position = ?, updated_at = now()
+             from (select name, position from tally_checkpoints where name = ? for update) previous
+            where c.name = previous.name
+          returning previous.position as previous, pg_notify(?, ?)`,
+          [position, name, channel, payload],
+        )
+      ).rows;
+    let rows = await moved();
+    if (rows.length === 0) {
+      // The first batch of a new subscriber: create the row, then take it as any other batch does.
+      await trx.raw('insert into tally_checkpoints (name, position) values (?, null) on conflict (name) do nothing', [name]);
+      rows = await moved();
+    }
+    return rows[0]?.previous ?? undefined;
   },
   save: async (name, position, trx) => {
-    await (trx ?? knex)('tally_checkpoints')
-      .insert({ name, position, updated_at: knex.fn.now() })
-      .onConflict('name')
-      .merge(['position', 'updated_at']);
+    // Positions of both stores are zero-padded to compare as strings (bytewise: collate "C").
+    await (trx ?? knex).raw(
+      `insert into tally_checkpoints (name, position) values (?, ?)
+       on conflict (name) do update set position = excluded.position, updated_at = now()
+        where tally_checkpoints.position is null or tally_checkpoints.position collate "C" < excluded.position collate "C"`,
+      [name, position],
+    );
   },
 });

@@ -25,7 +25,8 @@ export interface ChannelListener {
  * more than one, however it fails (pg may report one loss twice: an error,
  * then the end of the socket).
  */
-export const listenToChannel = (connectionString: string, channel: string, timeouts?: DatabaseTimeouts): ChannelListener => {
+/** `payloads`: only notifications with one of these payloads count (all, without it). */
+export const listenToChannel = (connectionString: string, channel: string, timeouts?: DatabaseTimeouts, payloads?: readonly string[]): ChannelListener => {
   const waiters = new Set<() => void>();
   const closing = new AbortController();
   /** The one connection: being opened, or listening. */
@@ -47,7 +48,9 @@ export const listenToChannel = (connectionString: string, channel: string, timeo
       client.on('end', () => resolve(new Error('the LISTEN connection ended')));
     });
     const ended = lost.then(() => client.end().catch(() => undefined));
-    client.on('notification', wakeAll);
+    client.on('notification', ({ payload }) => {
+      if (!payloads || payloads.includes(payload ?? '')) wakeAll();
+    });
     try {
       const listening = client.connect().then(() => client.query(`listen ${pg.escapeIdentifier(channel)}`));
       // pg never settles connect() on a client ended meanwhile (by close()): its end settles this.

@@ -24,6 +24,13 @@ describe('config', () => {
     expect(() => loadConfig({ QUERY_PORT: '70000' })).to.throw(ConfigError, /QUERY_PORT/);
   });
 
+  it('reads how long a batch lingers (5 ms unless set), within 0 to 1000 ms', () => {
+    expect(loadConfig({}).batchLingerMs).to.equal(5);
+    expect(loadConfig({ BATCH_LINGER_MS: '0' }).batchLingerMs).to.equal(0);
+    expect(() => loadConfig({ BATCH_LINGER_MS: '-1' })).to.throw(ConfigError, /BATCH_LINGER_MS/);
+    expect(() => loadConfig({ BATCH_LINGER_MS: '2000' })).to.throw(ConfigError, /BATCH_LINGER_MS/);
+  });
+
   it('requires real credentials in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).to.throw(ConfigError, /API_USERNAME/);
     expect(loadConfig({ NODE_ENV: 'production', API_USERNAME: 'u', API_PASSWORD: 'p' }).defaultCredentials).to.equal(false);

@@ -154,6 +154,22 @@ export const eventStoreContract = (adapterName: string, create: () => Promise<Ev
         for (const result of [a, old, b]) expect(all.map((e) => e.position)).to.include(result?.ok ? result.position : '');
       });
 
+      it('answers a batch of one stream as it answers many: its revision, or a ConcurrencyError with the actual one', async () => {
+        const s = streams();
+        const [created] = await store.appendToStreams([{ streamId: s.name('one'), events: [event('Numbered', { n: 1 }), event('Numbered', { n: 2 })], expectedRevision: 'no_stream' }]);
+        expect(created).to.deep.include({ ok: true, nextRevision: 1n });
+        const [stale] = await store.appendToStreams([{ streamId: s.name('one'), events: [event('Numbered', { n: 3 })], expectedRevision: 0n }]);
+        if (stale?.ok !== false) throw new Error('expected a refusal');
+        expect(stale.error).to.be.instanceOf(ConcurrencyError);
+        expect(stale.error).to.deep.include({ streamId: s.name('one'), expected: 0n, actual: 1n });
+        const [moved] = await store.appendToStreams([{ streamId: s.name('one'), events: [event('Numbered', { n: 4 })], expectedRevision: 1n }]);
+        expect(moved).to.deep.include({ ok: true, nextRevision: 2n });
+        const [missing] = await store.appendToStreams([{ streamId: s.name('none'), events: [event()], expectedRevision: 'stream_exists' }]);
+        if (missing?.ok !== false) throw new Error('expected a refusal');
+        expect(missing.error).to.deep.include({ expected: 'stream_exists', actual: 'no_stream' });
+        expect((await collect(store.readStream(s.name('one')))).map((e) => e.data.n)).to.deep.equal([1, 2, 4]);
+      });
+
       it('lets exactly one of many concurrent batches create the same stream', async () => {
         const s = streams();
         const results = await Promise.all(

@@ -99,4 +99,17 @@ describe('the LISTEN connection when it is cut', function () {
     await pause(500); // and no other attempt follows
     expect(proxy.connections()).to.equal(0);
   });
+
+  it('counts only the payloads it was asked for, when given some', async () => {
+    listener = listenToChannel(database.url, 'watched', timeouts, ['wanted']);
+    const on = listener;
+    await until('listening', async () => on.generation() > 0, polling);
+    const before = on.generation();
+    await admin.query(`notify watched, 'other'`);
+    await admin.query(`notify watched, 'wanted'`);
+    await until('the wanted one is heard', async () => on.generation() > before, polling);
+    await admin.query(`notify watched, 'other'`);
+    await pause(200);
+    expect(on.generation()).to.equal(before + 1);
+  });
 });

@@ -215,7 +215,8 @@ export const createPostgresEventStore = ({ connectionString, pool, maxPollInterv
     async appendToStreams(appends) {
       if (appends.length === 0) return [];
       if (appends.some((append) => append.events.length === 0)) throw new TypeError('appendToStreams needs at least one event per stream');
-      const results = await appendBatch(appends);
+      // One stream alone costs a third of what tally_append_batch does for it (at a low rate, most batches).
+      const results = appends.length === 1 ? [await appendAlone(appends[0]!)] : await appendBatch(appends);
       notifier.poke();
       return results;
     },
