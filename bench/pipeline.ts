@@ -15,8 +15,10 @@
  *
  * BENCH_SECONDS (10) per step; BENCH_LATENCY_RATE (200) the latency step's rate; BENCH_SINGLE_RATES, BENCH_BATCH_RATES (comma lists) the steps tried;
  * BENCH_PROFILE a folder for the app's CPU profile; BENCH_STATEMENTS=1 prints each step's most frequent statements;
- * BENCH_WORKERS_APART=1 runs the projector and the rule engine in a second process.
+ * BENCH_WORKERS_APART=1 runs the projector and the rule engine in a second process; BENCH_CLIENT_NICE and
+ * BENCH_APP_NICE set the load client's and the app's scheduling priority (nice), to see what sharing two cores does to latency.
  */
+import os from 'node:os';
 import { pino } from 'pino';
 import pg from 'pg';
 import { createBenchDatabase, startBenchServer } from './bench-database.ts';
@@ -67,6 +69,8 @@ const main = async (): Promise<void> => {
     const profile = process.env.BENCH_PROFILE;
     app = await startAppProcess(database.url, { nodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [], workersApart: process.env.BENCH_WORKERS_APART === '1' });
     await monitor.connect();
+    // The load client stands in for clients on other machines: BENCH_CLIENT_NICE (e.g. 10) keeps it from taking the app's CPU.
+    if (process.env.BENCH_CLIENT_NICE) os.setPriority(Number(process.env.BENCH_CLIENT_NICE));
     const cpu = cpuMeter(app.pids);
     statements = await countStatements(server.adminUrl, database.name).catch(() => undefined);
     const client = jsonClient(CLIENT_CONCURRENCY);

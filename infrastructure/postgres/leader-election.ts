@@ -70,7 +70,12 @@ export const lockSession = (url: string, role: ElectedRole, intervalMs: number, 
  * its own: PostgreSQL releases a session lock when the session ends, so a
  * leader that dies (kill -9, or a lost machine once keepalive gives up) hands
  * over to a standby within about `intervalMs`. A leader whose lock connection
- * fails or stops answering stops the role before it lets the lock go.
+ * fails, or leaves a check unanswered for `checkTimeoutMs`, starts stopping its
+ * role then, before the server lets the lock go (its keepalive is set to give
+ * up later: lockSession). Stopping waits for the batch in hand, which may still
+ * be running when a standby takes over; that is safe, not prevented: every
+ * role's writes are guarded (a projection's checkpoint row lock, appends checked
+ * against revisions, checkpoints that never move back).
  */
 export const runElection = ({ url, timeouts, role, logger, intervalMs = 1000, onStandby, lead }: ElectionOptions): Election => {
   const log = logger.child({ election: role });
