@@ -12,6 +12,8 @@ eventStoreContract('EventStoreDB', async () => {
   const store = createEsdbEventStore({ connectionString: real ?? server!.connectionString });
   return {
     store,
+    // A real server writes its own events on its own schedule; the double on demand.
+    writeForeignEvent: server ? async () => server.appendSystemEvent() : undefined,
     teardown: async () => {
       await store.close();
       await server?.stop();

@@ -40,14 +40,16 @@ describe('EventStoreDB test server (a test double), through the real EventStoreD
     for await (const item of items) collected.push(item);
     return collected;
   };
-  const typesOf = (events: { event?: { type: string } }[]) => events.map((resolved) => resolved.event?.type);
-  /** The first `count` events a subscription delivers. */
+  const isSystem = (resolved: { event?: { type: string } }) => resolved.event?.type.startsWith('$') ?? false;
+  /** The types of the clients' events, the server's own ($-typed) left out. */
+  const typesOf = (events: { event?: { type: string } }[]) => events.filter((resolved) => !isSystem(resolved)).map((resolved) => resolved.event?.type);
+  /** The first `count` events of clients a subscription delivers. */
   const take = (subscription: AllStreamSubscription, count: number) =>
     new Promise<AllStreamResolvedEvent[]>((resolve, reject) => {
       const taken: AllStreamResolvedEvent[] = [];
       subscription.on('error', reject);
       subscription.on('data', (resolved: AllStreamResolvedEvent) => {
-        if (taken.push(resolved) === count) resolve(taken);
+        if (!isSystem(resolved) && taken.push(resolved) === count) resolve(taken);
       });
     });
 
@@ -101,7 +103,12 @@ describe('EventStoreDB test server (a test double), through the real EventStoreD
     await append('a', 'A1', 'A2');
     await append('b', 'B1');
     await append('a', 'A3');
-    const all = await collect(client.readAll());
+    const everything = await collect(client.readAll());
+    // As on a fresh 24.10 server, $all starts with the server's settings and default users.
+    expect(everything.slice(0, 5).map((resolved) => `${resolved.event?.streamId}:${resolved.event?.type}`)).to.deep.equal([
+      '$settings:$settings', '$user-admin:$UserCreated', '$users:$User', '$user-ops:$UserCreated', '$users:$User',
+    ]);
+    const all = everything.filter((resolved) => !isSystem(resolved));
     expect(typesOf(all)).to.deep.equal(['A1', 'A2', 'B1', 'A3']);
     const positions = all.map((resolved) => resolved.event!.position);
     for (const [n, position] of positions.entries()) {
@@ -111,6 +118,12 @@ describe('EventStoreDB test server (a test double), through the real EventStoreD
     expect(typesOf(await collect(client.readAll({ fromPosition: positions[1]!, maxCount: 2 })))).to.deep.equal(['A2', 'B1']);
     expect(typesOf(await collect(client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 2 })))).to.deep.equal(['A3', 'B1']);
     expect(typesOf(await collect(client.readAll({ direction: BACKWARDS, fromPosition: positions[2]! })))).to.deep.equal(['A2', 'A1']);
+  });
+
+  it('writes a system event ($statsCollected) after every fifth append of clients, between theirs', async () => {
+    for (let n = 1; n <= 6; n++) await append(`s-${n}`, `E${n}`);
+    const after = (await collect(client.readAll())).slice(5).map((resolved) => resolved.event?.type);
+    expect(after).to.deep.equal(['E1', 'E2', 'E3', 'E4', 'E5', '$statsCollected', 'E6']);
   });
 
   describe('subscriptions to $all', () => {
@@ -129,7 +142,7 @@ describe('EventStoreDB test server (a test double), through the real EventStoreD
 
     it('catch up after a position (excluded), or from the end (live only)', async () => {
       await append('s', 'A', 'B', 'C');
-      const [, second] = await collect(client.readAll());
+      const [, second] = (await collect(client.readAll())).filter((resolved) => !isSystem(resolved));
       const afterSecond = client.subscribeToAll({ fromPosition: second!.event!.position });
       expect(typesOf(await take(afterSecond, 1))).to.deep.equal(['C']);
       const fromEnd = client.subscribeToAll({ fromPosition: END });
@@ -140,7 +153,7 @@ describe('EventStoreDB test server (a test double), through the real EventStoreD
       await Promise.all([afterSecond.unsubscribe(), fromEnd.unsubscribe()]);
     });
 
-    it('filter on event type or stream name, by prefix or regex, with checkpoints every interval × window filtered-out events', async () => {
+    it('filter on event type or stream name, by prefix or regex', async () => {
       await append('order-1', 'OrderPlaced', 'OrderShipped');
       await append('customer-1', 'CustomerJoined');
       await append('order-2', 'OrderPlaced');
@@ -154,20 +167,36 @@ describe('EventStoreDB test server (a test double), through the real EventStoreD
       expect(await filtered({ filter: eventTypeFilter({ regex: 'Placed$' }) }, 2)).to.deep.equal(['order-1:OrderPlaced', 'order-2:OrderPlaced']);
       expect(await filtered({ filter: streamNameFilter({ prefixes: ['customer-'] }) }, 1)).to.deep.equal(['customer-1:CustomerJoined']);
       expect(await filtered({ filter: streamNameFilter({ regex: '^order-2$' }) }, 1)).to.deep.equal(['order-2:OrderPlaced']);
+    });
 
-      const checkpoints: Position[] = [];
-      const onlyOrders = client.subscribeToAll({
-        filter: streamNameFilter({ prefixes: ['order-'], maxSearchWindow: 1, checkpointInterval: 2, checkpointReached: (_, position) => void checkpoints.push(position) }),
+    it('send filter checkpoints as 24.10 does: per page of the search window in catch-up, at its end before caught-up, and live every interval of events considered', async () => {
+      // $all: 5 system events, then O1, C1 C2 C3, O2, C4 C5 (four appends). Pages of 4: [S1..S4] [S5 O1 C1 C2] [C3 O2 C4 C5].
+      await append('order-1', 'O1');
+      await append('customer-1', 'C1', 'C2', 'C3');
+      await append('order-2', 'O2');
+      await append('customer-2', 'C4', 'C5');
+      const received: string[] = [];
+      const subscription = client.subscribeToAll({
+        filter: streamNameFilter({ prefixes: ['order-'], maxSearchWindow: 4, checkpointInterval: 1, checkpointReached: (_, position) => void received.push(`checkpoint@${position.commit}`) }),
       });
-      await once(onlyOrders, 'caughtUp');
-      await append('customer-2', 'CustomerJoined'); // with customer-1's: the second filtered-out event
-      await append('customer-3', 'CustomerJoined');
-      await append('order-3', 'OrderPlaced');
-      const orders = await take(onlyOrders, 4); // order-1 (×2), order-2, then order-3: sent after the checkpoint before it
-      expect(orders[3]?.event?.streamId).to.equal('order-3');
-      const customer2 = (await collect(client.readStream('customer-2')))[0]!.event!.position;
-      expect(checkpoints).to.deep.equal([customer2]);
-      await onlyOrders.unsubscribe();
+      subscription.on('data', (resolved: AllStreamResolvedEvent) => received.push(resolved.event!.type));
+      subscription.on('caughtUp', () => received.push('caughtUp'));
+      await once(subscription, 'caughtUp');
+      // Live: C6 (the fifth append, followed by $statsCollected), O3, C7: the fourth event considered is C7.
+      await append('customer-3', 'C6');
+      await append('order-3', 'O3');
+      await append('customer-3', 'C7');
+      await append('customer-3', 'C8');
+      const at = new Map((await collect(client.readAll())).map((resolved) => [resolved.event!.type, resolved.event!.position.commit]));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await subscription.unsubscribe();
+      expect(received).to.deep.equal([
+        `checkpoint@${at.get('$settings')}`, // page 1 matched nothing: its first event, one filtered out
+        'O1', `checkpoint@${at.get('O1')}`, // page 2: the event sent last
+        'O2', `checkpoint@${at.get('O2')}`, // page 3 reaches the end: one checkpoint, then caught up
+        'caughtUp',
+        'O3', `checkpoint@${at.get('C7')}`, // live: C6, $statsCollected, O3, C7
+      ]);
     });
 
     it("breakSubscriptions('end') completes the call: the subscription ends, its async iterator finishes", async () => {
@@ -175,7 +204,7 @@ describe('EventStoreDB test server (a test double), through the real EventStoreD
       const subscription = client.subscribeToAll();
       const seen: string[] = [];
       const iterating = (async () => {
-        for await (const resolved of subscription) seen.push(resolved.event!.type);
+        for await (const resolved of subscription) if (!isSystem(resolved)) seen.push(resolved.event!.type);
       })();
       await once(subscription, 'caughtUp');
       server.breakSubscriptions('end');

@@ -4,6 +4,11 @@ import { ConcurrencyError, type EventStore, type RecordedEvent, type Subscriptio
 
 export interface EventStoreUnderTest {
   readonly store: EventStore;
+  /**
+   * Writes what the store holds for itself and Tally must never show or count
+   * (EventStoreDB: a system event); none where a store has no such thing.
+   */
+  readonly writeForeignEvent?: () => Promise<void>;
   teardown(): Promise<void>;
 }
 
@@ -51,6 +56,7 @@ export const eventStoreContract = (adapterName: string, create: () => Promise<Ev
       store = underTest.store;
     });
     after(async () => underTest?.teardown());
+    const foreign = async (): Promise<void> => underTest.writeForeignEvent?.();
 
     describe('appendToStream', () => {
       it('creates a stream with no_stream and returns revision and position as a string', async () => {
@@ -315,6 +321,65 @@ export const eventStoreContract = (adapterName: string, create: () => Promise<Ev
           (seen) => seen.length === 2,
         );
         expect(byType.map((e) => e.data.n)).to.deep.equal([1, 2]);
+      });
+
+      it("never shows nor counts the store's own events, in catch-up and live", async () => {
+        const s = streams();
+        await foreign();
+        const start = await store.appendToStream(s.name('start'), [event()], { expectedRevision: 'no_stream' });
+        await foreign();
+        await store.appendToStream(s.name(1), [event('Numbered', { n: 0 })], { expectedRevision: 'no_stream' });
+        await foreign();
+        await foreign();
+        const last = await store.appendToStream(s.name(2), [event('Numbered', { n: 1 })], { expectedRevision: 'no_stream' });
+        await foreign();
+        const read = await collect(store.readAll({ fromPosition: start.position }));
+        expect(read.map((e) => e.data.n)).to.deep.equal([0, 1]);
+        expect(await store.headPosition()).to.equal(last.position);
+        expect((await store.countAfter(start.position, 100)).events).to.equal(2);
+
+        const subscription = store.subscribeToAll({ fromPosition: start.position });
+        const reading = readUntil(subscription, (seen) => seen.length >= 3);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await foreign();
+        await store.appendToStream(s.name(3), [event('Numbered', { n: 2 })], { expectedRevision: 'no_stream' });
+        await foreign();
+        const seen = await reading;
+        expect(seen.map((e) => e.data.n)).to.deep.equal([0, 1, 2]);
+        for (const e of seen) expect(e.streamId.startsWith(s.prefix) && !e.type.startsWith('$')).to.equal(true);
+      });
+
+      it('moves its position past filtered-out events, on a delivered event or between two, and resumes from there without gap or duplicate', async () => {
+        const s = streams();
+        const start = await store.appendToStream(s.name('start'), [event()], { expectedRevision: 'no_stream' });
+        const wanted: string[] = [];
+        const unwanted = (round: number) =>
+          store.appendToStreams(Array.from({ length: 100 }, (_, i) => ({ streamId: s.name(`u${round}-${i}`), events: [event('Other', { n: -1 })], expectedRevision: 'no_stream' as const })));
+        for (let n = 0; n < 3; n++) {
+          wanted.push((await store.appendToStream(s.name(`w${n}`), [event('Numbered', { n })], { expectedRevision: 'no_stream' })).position);
+          await unwanted(n);
+        }
+        const filter = { streamPrefixes: [s.name('w')] };
+        const subscription = store.subscribeToAll({ fromPosition: start.position, filter });
+        const seen: RecordedEvent[] = [];
+        const reading = (async () => {
+          for await (const recorded of subscription) seen.push(recorded);
+        })();
+        // Every wanted event read, the subscriber idle: its position still moves, past the unwanted ones after the last.
+        for (let waited = 0; !(seen.length === 3 && subscription.position()! > wanted[2]!); waited += 20) {
+          if (waited > 20_000) throw new Error(`stuck at ${subscription.position()} after ${seen.length} events`);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        const between = subscription.position()!;
+        await subscription.close();
+        await reading;
+        expect(seen.map((e) => e.data.n)).to.deep.equal([0, 1, 2]);
+        const next = await store.appendToStream(s.name('w3'), [event('Numbered', { n: 3 })], { expectedRevision: 'no_stream' });
+        expect(between < next.position).to.equal(true);
+        const fromBetween = await readUntil(store.subscribeToAll({ fromPosition: between, filter }), (read) => read.length >= 1);
+        expect(fromBetween.map((e) => e.data.n)).to.deep.equal([3]);
+        const fromDelivered = await readUntil(store.subscribeToAll({ fromPosition: wanted[1], filter }), (read) => read.length >= 2);
+        expect(fromDelivered.map((e) => e.data.n)).to.deep.equal([2, 3]);
       });
 
       it('delivers every event of many concurrent writers exactly once, in position order', async function () {

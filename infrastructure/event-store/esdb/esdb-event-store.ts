@@ -60,6 +60,8 @@ const toRecorded = (resolved: ResolvedEvent | AllStreamResolvedEvent): RecordedE
 };
 
 const PAGE_SIZE = 1000;
+/** Events read back from the end at a time when looking for the head: system events come a few at a time. */
+const HEAD_PAGE_SIZE = 32;
 /** Appends of one appendToStreams call in flight at once. */
 const APPEND_CONCURRENCY = 16;
 
@@ -190,9 +192,16 @@ export const createEsdbEventStore = ({ connectionString, maxResubscribeDelayMs =
           // in its buffer: a checkpoint is passed on only once every event before it has been consumed.
           let pulled = 0;
           const checkpoints: { position: string; after: number }[] = [];
+          const passOver = (): void => {
+            while (checkpoints[0] && checkpoints[0].after <= pulled) passedOver(checkpoints.shift()!.position);
+          };
           const subscription = client.subscribeToAll({
             fromPosition: after ? decodeEsdbPosition(after) : START,
-            filter: serverFilter(filter, (position) => checkpoints.push({ position, after: pulled + subscription.readableLength })),
+            filter: serverFilter(filter, (position) => {
+              checkpoints.push({ position, after: pulled + subscription.readableLength });
+              // Nothing waiting before it (the consumer is idle, say, past a run of filtered-out events): at once.
+              passOver();
+            }),
           });
           return {
             events: (async function* () {
@@ -200,7 +209,7 @@ export const createEsdbEventStore = ({ connectionString, maxResubscribeDelayMs =
                 pulled++;
                 const recorded = toRecorded(resolved);
                 if (recorded && matchesFilter(filter, recorded)) yield recorded;
-                while (checkpoints[0] && checkpoints[0].after <= pulled) passedOver(checkpoints.shift()!.position);
+                passOver();
               }
             })(),
             close: () => subscription.unsubscribe(),
@@ -209,9 +218,21 @@ export const createEsdbEventStore = ({ connectionString, maxResubscribeDelayMs =
       }),
 
     async headPosition() {
-      const [last] = await readToEnd(client.readAll({ fromPosition: END, direction: BACKWARDS, maxCount: 1 }));
-      const commit = last?.event?.position?.commit ?? last?.commitPosition;
-      return commit === undefined ? undefined : encodeEsdbPosition({ commit });
+      // The last event Tally would deliver: the server's own events ($-typed, written now and then) are passed over,
+      // or a subscriber that has read everything would never be seen to reach the head.
+      let from: typeof END | { commit: bigint; prepare: bigint } = END;
+      for (;;) {
+        const page: AllStreamResolvedEvent[] = await readToEnd(client.readAll({ fromPosition: from, direction: BACKWARDS, maxCount: HEAD_PAGE_SIZE }));
+        for (const resolved of page) {
+          const recorded = toRecorded(resolved);
+          if (recorded) return recorded.position;
+        }
+        const oldest: AllStreamResolvedEvent | undefined = page.at(-1);
+        const commit: bigint | undefined = oldest?.event?.position?.commit ?? oldest?.commitPosition;
+        if (page.length < HEAD_PAGE_SIZE || commit === undefined) return undefined;
+        // Backwards from a position leaves out the event at it.
+        from = { commit, prepare: oldest?.event?.position?.prepare ?? commit };
+      }
     },
 
     async countAfter(position, cap) {

@@ -1,6 +1,6 @@
 import type { OpenSubscription } from './all-subscription.ts';
 import { appendHandler } from './append.ts';
-import { InMemoryLog } from './in-memory-log.ts';
+import { InMemoryLog, type InMemoryLogOptions } from './in-memory-log.ts';
 import { readHandler } from './read.ts';
 import { grpc, streamsGrpcPb } from './stubs.ts';
 
@@ -16,6 +16,8 @@ export interface EsdbTestServer {
   readonly connectionString: string;
   /** End ('end': server completes the call with OK status) or break ('error': UNAVAILABLE status) every open $all subscription call. */
   breakSubscriptions(mode: 'end' | 'error'): void;
+  /** Writes a system event (`$statsCollected` in `$stats-…`), as a real server does now and then. */
+  appendSystemEvent(): void;
   stop(): Promise<void>;
 }
 
@@ -25,8 +27,8 @@ export interface EsdbTestServer {
  * UNIMPLEMENTED, which it takes as "unknown server version", so it appends
  * with the classic `Append` call rather than `BatchAppend`.
  */
-export const startEsdbTestServer = async (): Promise<EsdbTestServer> => {
-  const log = new InMemoryLog();
+export const startEsdbTestServer = async (options: InMemoryLogOptions = {}): Promise<EsdbTestServer> => {
+  const log = new InMemoryLog(options);
   const openSubscriptions = new Set<OpenSubscription>();
   const server = new grpc.Server();
   server.addService(streamsGrpcPb.StreamsService, { append: appendHandler(log), read: readHandler(log, openSubscriptions) });
@@ -41,6 +43,7 @@ export const startEsdbTestServer = async (): Promise<EsdbTestServer> => {
         else subscription.fail();
       }
     },
+    appendSystemEvent: () => log.appendSystemEvent(),
     stop: async () => {
       server.forceShutdown();
     },

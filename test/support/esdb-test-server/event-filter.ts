@@ -4,7 +4,9 @@ import type { StreamsPb } from './stubs.ts';
 /** The server-side filter of a `$all` read or subscription. */
 export interface EventFilter {
   matches(event: StoredEvent): boolean;
-  /** A subscription sends a checkpoint after this many filtered-out events. */
+  /** Events a read or a catch-up page looks at, matching or not (the client's `maxSearchWindow`). */
+  readonly maxSearchWindow: number;
+  /** A subscription sends a checkpoint after this many events considered (`checkpointIntervalMultiplier × maxSearchWindow`). */
   readonly checkpointInterval: number;
 }
 
@@ -25,6 +27,7 @@ export const eventFilterOf = (options: StreamsPb.ReadReq.Options.FilterOptions):
   const maxSearchWindow = options.hasMax() ? options.getMax() : DEFAULT_MAX_SEARCH_WINDOW;
   return {
     matches: (event) => matchesText(onType ? event.type : event.streamName),
+    maxSearchWindow,
     checkpointInterval: Math.max(1, options.getCheckpointintervalmultiplier()) * maxSearchWindow,
   };
 };

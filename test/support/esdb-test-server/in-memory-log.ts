@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 /**
  * The test server's whole database: one ordered log of events ($all) and, per
- * stream, the same events by revision. No system events, no metadata streams,
- * no deletes, no persistence.
+ * stream, the same events by revision. Like a real server's, $all holds system
+ * events (`$`-typed, in `$`-streams) from the start and now and then between
+ * the clients' events. No metadata streams, no deletes, no persistence.
  */
 
 /** An event as recorded. Its position serves as both commit and prepare position. */
@@ -50,11 +52,45 @@ const RECORD_OVERHEAD = 128;
 
 const TICKS_PER_MILLISECOND = 10_000n;
 
+/** What a fresh EventStoreDB 24.10 writes to $all before any client does: its settings and its default users. */
+const FIRST_SYSTEM_EVENTS: readonly { stream: string; type: string; data: object }[] = [
+  { stream: '$settings', type: '$settings', data: { $userStreamAcl: { $r: '$all', $w: '$all' }, $systemStreamAcl: { $r: '$admins', $w: '$admins' } } },
+  { stream: '$user-admin', type: '$UserCreated', data: { loginName: 'admin', fullName: 'Event Store Administrator', groups: ['$admins'] } },
+  { stream: '$users', type: '$User', data: { loginName: 'admin' } },
+  { stream: '$user-ops', type: '$UserCreated', data: { loginName: 'ops', fullName: 'Event Store Operations', groups: ['$ops'] } },
+  { stream: '$users', type: '$User', data: { loginName: 'ops' } },
+];
+
+/** Stream names starting with `$` belong to the server. */
+export const isSystemStream = (streamName: string): boolean => streamName.startsWith('$');
+
+export interface InMemoryLogOptions {
+  /**
+   * A `$statsCollected` event in `$stats-…` after every this many appends of
+   * clients (a real server writes one every 30 s by default), so that system
+   * events sit between the clients' events; 0: none.
+   */
+  readonly systemEventEvery?: number;
+}
+
 export class InMemoryLog {
   readonly #all: StoredEvent[] = [];
   readonly #streams = new Map<string, StoredEvent[]>();
   readonly #listeners = new Set<(event: StoredEvent) => void>();
+  readonly #systemEventEvery: number;
   #nextPosition = FIRST_POSITION;
+  #clientAppends = 0;
+
+  constructor({ systemEventEvery = 5 }: InMemoryLogOptions = {}) {
+    this.#systemEventEvery = systemEventEvery;
+    for (const { stream, type, data } of FIRST_SYSTEM_EVENTS) this.appendSystemEvent(stream, type, data);
+  }
+
+  /** Writes what the server itself would: a `$`-typed event in a `$`-stream. */
+  appendSystemEvent(streamName = '$stats-127.0.0.1:2113', type = '$statsCollected', data: object = { 'proc-cpu': 1.5 }): void {
+    const bytes = Uint8Array.from(Buffer.from(JSON.stringify(data)));
+    this.#write(streamName, 'any', [{ id: randomUUID(), type, contentType: 'application/json', data: bytes, customMetadata: new Uint8Array() }]);
+  }
 
   /** Every event, in $all order. */
   get events(): readonly StoredEvent[] {
@@ -68,6 +104,14 @@ export class InMemoryLog {
 
   /** Appends all events or none, checking the expected revision as EventStoreDB does. */
   append(streamName: string, expected: ExpectedRevision, proposed: readonly ProposedEvent[]): AppendOutcome {
+    const outcome = this.#write(streamName, expected, proposed);
+    if (outcome.ok && proposed.length > 0 && !isSystemStream(streamName) && this.#systemEventEvery > 0 && ++this.#clientAppends % this.#systemEventEvery === 0) {
+      this.appendSystemEvent();
+    }
+    return outcome;
+  }
+
+  #write(streamName: string, expected: ExpectedRevision, proposed: readonly ProposedEvent[]): AppendOutcome {
     const stream = this.#streams.get(streamName);
     const currentRevision = stream ? BigInt(stream.length - 1) : undefined;
     const matches =
