@@ -15,21 +15,28 @@ export async function* inBatches<T>(source: AsyncIterable<T>, maxSize: number, l
     if (first.done) return;
     const batch = [first.value];
     pending = iterator.next();
-    const lingerUntil = performance.now() + lingerMs;
-    while (batch.length < maxSize) {
-      const left = lingerUntil - performance.now();
-      let timer: NodeJS.Timeout | undefined;
-      const idle = new Promise<typeof IDLE>((resolve) => (left > 0 ? (timer = setTimeout(resolve, left, IDLE)) : setImmediate(resolve, IDLE)));
-      const next = await Promise.race([pending, idle]);
-      clearTimeout(timer);
-      if (next === IDLE) break;
-      if (next.done) {
-        yield batch;
-        return;
+    let timer: NodeJS.Timeout | undefined;
+    // One timer for the whole batch; without lingering, whatever is ready by the next turn of the event loop.
+    const lingered = lingerMs > 0 ? new Promise<typeof IDLE>((resolve) => (timer = setTimeout(resolve, lingerMs, IDLE))) : undefined;
+    try {
+      while (batch.length < maxSize) {
+        const next = await Promise.race([pending, lingered ?? new Promise<typeof IDLE>((resolve) => setImmediate(resolve, IDLE))]);
+        if (next === IDLE) break;
+        if (next.done) {
+          yield batch;
+          return;
+        }
+        batch.push(next.value);
+        pending = iterator.next();
       }
-      batch.push(next.value);
-      pending = iterator.next();
+    } catch (error) {
+      // The source failed while this batch gathered: what it holds goes out first, the failure with the next read.
+      pending = Promise.reject(error);
+    } finally {
+      clearTimeout(timer);
     }
+    // Read ahead while the batch is handled: a failure meanwhile waits for the next await, not as an unhandled rejection.
+    pending.catch(() => undefined);
     yield batch;
   }
 }
