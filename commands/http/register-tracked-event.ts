@@ -1,7 +1,7 @@
 import { trackedEventDecider, type TrackedEventCommand } from '../../domain/tracked-event/tracked-event-decider.ts';
 import { trackedEventStream } from '../../domain/tracked-event/tracked-event-events.ts';
 import { toEventToAppend } from '../../infrastructure/event-store/domain-event.ts';
-import { ConcurrencyError, type EventStore, type StreamAppend } from '../../infrastructure/event-store/event-store.ts';
+import { AppendTooLargeError, ConcurrencyError, type EventStore, type StreamAppend } from '../../infrastructure/event-store/event-store.ts';
 import { utcDateTime } from '../../infrastructure/http/date-time.ts';
 import { handleCommand } from '../command-handler.ts';
 import type { TrackEventBody } from './request-schemas.ts';
@@ -73,7 +73,8 @@ export const registerTrackedEvent = async (context: RegistrationContext, body: T
 /**
  * POST /events/batch for validated bodies: every new id in one appendToStreams
  * call; ids the log knows already are answered one by one as POST /events would.
- * Each answer is a Registered, or the error of that body alone.
+ * Each answer is a Registered, or the error of that body alone (one too large
+ * for the event store is that item's AppendTooLargeError: nothing was written).
  */
 export const registerTrackedEvents = async (context: RegistrationContext, bodies: readonly TrackEventBody[]): Promise<(Registered | { error: unknown })[]> => {
   const registrations = bodies.map((body) => registration(context, body));
@@ -82,6 +83,7 @@ export const registerTrackedEvents = async (context: RegistrationContext, bodies
     results.map(async (result, index) => {
       const { command } = registrations[index]!;
       if (result.ok) return { id: command.data.eventId, status: 'pending' as const, position: result.position };
+      if (result.error instanceof AppendTooLargeError) return { error: result.error };
       return registerAgain(context, command).catch((error: unknown) => ({ error }));
     }),
   );

@@ -6,7 +6,7 @@ import { trackedEventDecider } from '../../domain/tracked-event/tracked-event-de
 import { trackedEventStream, type EventRegistered, type RuleMatched } from '../../domain/tracked-event/tracked-event-events.ts';
 import { asDomainEvent, toEventToAppend } from '../../infrastructure/event-store/domain-event.ts';
 import { inBatches } from '../../infrastructure/event-store/batches.ts';
-import { isAtOrAfter, type EventMetadata, type EventStore, type RecordedEvent, type StreamAppend } from '../../infrastructure/event-store/event-store.ts';
+import { AppendTooLargeError, isAtOrAfter, type EventMetadata, type EventStore, type RecordedEvent, type StreamAppend } from '../../infrastructure/event-store/event-store.ts';
 import { trackHandled } from '../../infrastructure/event-store/handled-position.ts';
 import type { Checkpoints } from '../../infrastructure/postgres/checkpoints.ts';
 import type { Snapshots } from '../../infrastructure/postgres/snapshots.ts';
@@ -211,6 +211,10 @@ export const startRuleEngine = async ({
     if (decided.length > 0) {
       const results = await retryUntilStopped(() => store.appendToStreams(decided.map((decision) => decision.append)), stopping.signal, log, `appending the decisions up to ${last}`, failing);
       results.forEach((result, index) => {
+        // Too large for the store (EventStoreDB's append size limit): no retry would go through; the event stays undecided.
+        if (!result.ok && result.error instanceof AppendTooLargeError) {
+          return void log.error({ streamId: result.error.streamId, maxAppendSizeBytes: result.error.maxAppendSizeBytes }, 'the decision is too large for the event store; the tracked event stays undecided');
+        }
         // Refused: decided already, by an earlier run whose checkpoint did not cover it; its matches come back through the log.
         if (!result.ok) return void log.debug({ streamId: result.error.streamId }, 'already decided');
         for (const match of decided[index]!.matches) {

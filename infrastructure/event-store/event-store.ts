@@ -59,8 +59,11 @@ export interface StreamAppend {
   readonly expectedRevision: ExpectedRevision;
 }
 
-/** Each append of `appendToStreams` stands on its own: written, or refused by its revision check. */
-export type StreamAppendResult = ({ readonly ok: true } & AppendResult) | { readonly ok: false; readonly error: ConcurrencyError };
+/**
+ * Each append of `appendToStreams` stands on its own: written, or refused by
+ * its revision check or for its size, with nothing of it written.
+ */
+export type StreamAppendResult = ({ readonly ok: true } & AppendResult) | { readonly ok: false; readonly error: ConcurrencyError | AppendTooLargeError };
 
 export interface ReadStreamOptions {
   readonly fromRevision?: bigint;
@@ -101,6 +104,7 @@ export interface Subscription extends AsyncIterable<RecordedEvent> {
 }
 
 export interface EventStore {
+  /** All the events or none. Refused, with nothing written: ConcurrencyError (revision check), AppendTooLargeError (size). */
   appendToStream(
     streamId: string,
     events: readonly EventToAppend[],
@@ -108,11 +112,12 @@ export interface EventStore {
   ): Promise<AppendResult>;
   /**
    * Many appends in as few round trips as the store allows (one transaction on
-   * PostgreSQL). A revision mismatch refuses that append only, and is reported
-   * in its place; the others are written (PostgreSQL: in the order given, in
-   * one transaction; EventStoreDB: several at once). Any other error
-   * fails the call; on a store that is not transactional some appends may have
-   * been written then, so callers retry with the same revisions.
+   * PostgreSQL). A revision mismatch (ConcurrencyError) or an append larger
+   * than the store takes (AppendTooLargeError) refuses that append only, and
+   * is reported in its place; the others are written (PostgreSQL: in the
+   * order given, in one transaction; EventStoreDB: several at once). Any other
+   * error fails the call; on a store that is not transactional some appends
+   * may have been written then, so callers retry with the same revisions.
    */
   appendToStreams(appends: readonly StreamAppend[]): Promise<StreamAppendResult[]>;
   readStream(streamId: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
@@ -145,6 +150,22 @@ export class ConcurrencyError extends Error {
     readonly actual: ActualRevision,
   ) {
     super(`stream ${streamId}: expected revision ${String(expected)}, actual ${String(actual)}`);
+  }
+}
+
+/**
+ * An append larger than the event store takes at once (EventStoreDB's
+ * `MaxAppendSize`, 1 MiB by default, counts the events' data, metadata and
+ * type names). Nothing of it was written, and the same append will always be
+ * refused: not a reason to retry.
+ */
+export class AppendTooLargeError extends Error {
+  override readonly name = 'AppendTooLargeError';
+  constructor(
+    readonly streamId: string,
+    readonly maxAppendSizeBytes: number,
+  ) {
+    super(`stream ${streamId}: the append is larger than the event store takes at once (at most ${maxAppendSizeBytes} bytes); nothing was written`);
   }
 }
 

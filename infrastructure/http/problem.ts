@@ -1,6 +1,8 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import { DomainError } from '../../domain/domain-error.ts';
-import { ConcurrencyError } from '../event-store/event-store.ts';
+import { AppendTooLargeError, ConcurrencyError } from '../event-store/event-store.ts';
+import { AllProvidersFailedError } from '../llm/all-providers-failed-error.ts';
+import { CacheUnavailableError } from '../llm/cache-unavailable-error.ts';
 import type { Logger } from '../logger.ts';
 
 export interface FieldError {
@@ -16,6 +18,8 @@ export class Problem extends Error {
     readonly title: string,
     readonly detail?: string,
     readonly errors?: readonly FieldError[],
+    /** RFC 9457 extension members, written beside the standard ones (which they cannot replace). */
+    readonly extensions?: Readonly<Record<string, unknown>>,
   ) {
     super(detail ?? title);
   }
@@ -25,10 +29,11 @@ const DOMAIN_STATUS = { not_found: 404, conflict: 409, invalid: 400 } as const;
 const TITLES: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 408: 'Request Timeout', 409: 'Conflict', 412: 'Precondition Failed',
   413: 'Content Too Large', 415: 'Unsupported Media Type', 431: 'Request Header Fields Too Large',
-  500: 'Internal Server Error', 501: 'Not Implemented', 503: 'Service Unavailable',
+  500: 'Internal Server Error', 501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable',
 };
 
 export const problemBody = (problem: Problem) => ({
+  ...problem.extensions,
   type: 'about:blank',
   title: problem.title,
   status: problem.status,
@@ -75,7 +80,20 @@ export const toProblem = (error: unknown): Problem | undefined => {
     const status = DOMAIN_STATUS[error.kind];
     return new Problem(status, TITLES[status]!, error.message, error.pointer ? [{ pointer: error.pointer, message: error.message }] : undefined);
   }
+  // The language model providers: 502 when at least one answered, wrongly (a 5xx, a refusal, garbage), since
+  // that is a bad gateway; 503 when none is configured or none could be reached at all, since that is the
+  // gateway being unavailable, which a retry later may cure (sendProblem adds Retry-After). Each names every
+  // provider's error: in `detail`, and as `providers: [{provider, error}]`.
+  if (error instanceof AllProvidersFailedError) {
+    const status = error.answered ? 502 : 503;
+    return new Problem(status, TITLES[status]!, error.message, undefined, { providers: error.failures });
+  }
+  if (error instanceof CacheUnavailableError) return new Problem(503, TITLES[503]!, `${error.message}; nothing was changed, retry later`);
   if (error instanceof ConcurrencyError) return new Problem(409, TITLES[409]!, 'the resource was changed concurrently; retry');
+  // Not the body's size (express.json() answers that): what it would store is more than the event store takes in one append.
+  if (error instanceof AppendTooLargeError) {
+    return new Problem(413, TITLES[413]!, `too large to store: the event store takes at most ${error.maxAppendSizeBytes} bytes in one append (data and metadata); nothing was written`);
+  }
   // express.json() reports malformed or oversized bodies with a status and a type.
   const { status, type } = (error ?? {}) as { status?: number; type?: string };
   if (type === 'entity.parse.failed') return new Problem(400, TITLES[400]!, 'the body is not valid JSON');

@@ -1,23 +1,28 @@
 import { once } from 'node:events';
 import { expect } from 'chai';
 import {
+  ANY,
   BACKWARDS,
+  DeadlineExceededError,
   END,
   EventStoreDBClient,
+  MaxAppendSizeExceededError,
   NO_STREAM,
   START,
   STREAM_EXISTS,
   StreamNotFoundError,
   UnavailableError,
   WrongExpectedVersionError,
+  binaryEvent,
   eventTypeFilter,
   jsonEvent,
   streamNameFilter,
   type AllStreamResolvedEvent,
   type AllStreamSubscription,
-  type Position,
+  type AppendExpectedRevision,
 } from '@eventstore/db-client';
-import { startEsdbTestServer, type EsdbTestServer } from '../support/esdb-test-server/esdb-test-server.ts';
+import { startEsdbTestServer, type EsdbTestServer, type EsdbTestServerOptions } from '../support/esdb-test-server/esdb-test-server.ts';
+import { grpc, serverFeaturesGrpcPb, sharedPb, type ServerFeaturesPb } from '../support/esdb-test-server/stubs.ts';
 
 /** A sanity check of the test double, through the real client over real gRPC. */
 describe('EventStoreDB test server (a test double), through the real EventStoreDBClient', () => {
@@ -53,7 +58,7 @@ describe('EventStoreDB test server (a test double), through the real EventStoreD
       });
     });
 
-  it('appends with the classic Append call (no ServerFeatures) and reads the event back as written', async () => {
+  it('appends (through BatchAppend, as to 24.10) and reads the event back as written', async () => {
     const id = '6f1c5b7e-1d2a-4c3b-9a8d-0e1f2a3b4c5d';
     const result = await client.appendToStream('order-1', jsonEvent({ id, type: 'Placed', data: { total: 3 }, metadata: { actor: 'ann' } }));
     expect(result.success).to.equal(true);
@@ -223,6 +228,152 @@ describe('EventStoreDB test server (a test double), through the real EventStoreD
       const again = client.subscribeToAll();
       expect(typesOf(await take(again, 1))).to.deep.equal(['A']);
       await again.unsubscribe();
+    });
+  });
+});
+
+/** How the double takes appends: over BatchAppend (as 24.10) or the classic Append, within a size limit. */
+describe('EventStoreDB test server (a test double), appends through the real EventStoreDBClient', () => {
+  let server: EsdbTestServer;
+  let client: EventStoreDBClient;
+  const start = async (options: EsdbTestServerOptions) => {
+    server = await startEsdbTestServer(options);
+    client = EventStoreDBClient.connectionString(server.connectionString);
+  };
+  afterEach(async () => {
+    await client?.dispose();
+    await server?.stop();
+  });
+
+  const collect = async <T>(items: AsyncIterable<T>): Promise<T[]> => {
+    const collected: T[] = [];
+    for await (const item of items) collected.push(item);
+    return collected;
+  };
+  /** The stream's events, or none when it does not exist. */
+  const streamOf = (name: string) => collect(client.readStream(name)).catch((error: unknown) => (error instanceof StreamNotFoundError ? [] : Promise.reject(error)));
+  const allCount = async () => (await collect(client.readAll())).length;
+  /** What ServerFeatures answers, asked directly over gRPC. */
+  const supportedMethods = () =>
+    new Promise<ServerFeaturesPb.SupportedMethods>((resolve, reject) => {
+      const raw = new serverFeaturesGrpcPb.ServerFeaturesClient(server.connectionString.replace(/^esdb:\/\/([^?]+).*$/, '$1'), grpc.credentials.createInsecure());
+      raw.getSupportedMethods(new sharedPb.Empty(), (error, methods) => {
+        raw.close();
+        if (error) reject(error);
+        else resolve(methods);
+      });
+    });
+
+  it('batch mode (the default): ServerFeatures answers as EventStoreDB 24.10 does, and the client appends through one BatchAppend call', async () => {
+    await start({});
+    const methods = await supportedMethods();
+    expect(methods.getEventStoreServerVersion()).to.equal('24.10.0');
+    const listed = methods.getMethodsList().map((method) => `/${method.getServiceName()}/${method.getMethodName()} [${method.getFeaturesList().join(' ')}]`);
+    expect(listed).to.include.members([
+      '/event_store.client.streams.streams/read [position events]',
+      '/event_store.client.streams.streams/append []',
+      '/event_store.client.streams.streams/delete []',
+      '/event_store.client.streams.streams/tombstone []',
+      '/event_store.client.streams.streams/batchappend [deadline_duration]',
+    ]);
+
+    for (let n = 0; n < 3; n++) await client.appendToStream(`s-${n}`, jsonEvent({ type: 'A', data: { n } }));
+    expect(server.calls('ServerFeatures.GetSupportedMethods')).to.equal(2); // ours, then the client's
+    expect(server.calls('Streams.BatchAppend')).to.equal(1);
+    expect(server.requests('Streams.BatchAppend')).to.equal(3);
+    expect(server.calls('Streams.Append')).to.equal(0);
+  });
+
+  it('classic mode: ServerFeatures is not there (UNIMPLEMENTED), and the client appends with one Append call each', async () => {
+    await start({ appendMode: 'classic' });
+    expect(await supportedMethods().catch((error: { code?: number }) => error.code)).to.equal(grpc.status.UNIMPLEMENTED);
+    for (let n = 0; n < 3; n++) await client.appendToStream(`s-${n}`, jsonEvent({ type: 'A', data: { n } }));
+    expect(server.calls('Streams.Append')).to.equal(3);
+    expect(server.calls('Streams.BatchAppend')).to.equal(0);
+  });
+
+  for (const appendMode of ['batch', 'classic'] as const) {
+    describe(`${appendMode} mode`, () => {
+      beforeEach(() => start({ appendMode, maxAppendSizeBytes: 1000 }));
+
+      it('appends with each kind of expected revision, or refuses with the expected and actual values the client reports', async () => {
+        const attempt = (stream: string, expectedRevision: AppendExpectedRevision) =>
+          client.appendToStream(stream, jsonEvent({ type: 'E', data: {} }), { expectedRevision }).then(
+            (result) => ({ next: result.nextExpectedRevision, success: result.success }),
+            (error: unknown) => {
+              expect(error).to.be.instanceOf(WrongExpectedVersionError);
+              const { expectedVersion, actualVersion, streamName } = error as WrongExpectedVersionError;
+              return { expectedVersion, actualVersion, streamName };
+            },
+          );
+        expect(await attempt('s', NO_STREAM)).to.deep.equal({ next: 0n, success: true });
+        expect(await attempt('s', NO_STREAM)).to.deep.equal({ expectedVersion: 'no_stream', actualVersion: 0n, streamName: 's' });
+        expect(await attempt('s', STREAM_EXISTS)).to.deep.equal({ next: 1n, success: true });
+        expect(await attempt('missing', STREAM_EXISTS)).to.deep.equal({ expectedVersion: 'stream_exists', actualVersion: 'no_stream', streamName: 'missing' });
+        expect(await attempt('s', 1n)).to.deep.equal({ next: 2n, success: true });
+        expect(await attempt('s', 1n)).to.deep.equal({ expectedVersion: 1n, actualVersion: 2n, streamName: 's' });
+        expect(await attempt('missing', 0n)).to.deep.equal({ expectedVersion: 0n, actualVersion: 'no_stream', streamName: 'missing' });
+        expect(await attempt('s', ANY)).to.deep.equal({ next: 3n, success: true });
+        expect(await attempt('any-new', ANY)).to.deep.equal({ next: 0n, success: true });
+        expect((await streamOf('s')).map((resolved) => resolved.event?.revision)).to.deep.equal([0n, 1n, 2n, 3n]);
+        expect(await streamOf('missing')).to.deep.equal([]);
+      });
+
+      it('takes an append up to maxAppendSize (data, custom metadata, two bytes per character of the type), and refuses one byte more, writing nothing', async () => {
+        // 'T' counts 2 bytes: 998 + 2 = 1000.
+        const fits = await client.appendToStream('fits', binaryEvent({ type: 'T', data: new Uint8Array(998) }));
+        expect(fits.nextExpectedRevision).to.equal(0n);
+        const together = [binaryEvent({ type: 'T', data: new Uint8Array(400), metadata: new Uint8Array(98) }), binaryEvent({ type: 'T', data: new Uint8Array(498) })];
+        expect((await client.appendToStream('together', together)).nextExpectedRevision).to.equal(1n);
+
+        const before = await allCount();
+        const refusals = [
+          client.appendToStream('big', binaryEvent({ type: 'T', data: new Uint8Array(999) })),
+          client.appendToStream('big', binaryEvent({ type: 'TT', data: new Uint8Array(997) })),
+          client.appendToStream('big', binaryEvent({ type: 'T', data: new Uint8Array(900), metadata: new Uint8Array(99) })),
+          client.appendToStream('big', [binaryEvent({ type: 'T', data: new Uint8Array(400) }), binaryEvent({ type: 'T', data: new Uint8Array(597) })]),
+        ];
+        for (const refused of refusals) {
+          const error = await refused.then(() => expect.fail('the append should have been refused'), (caught: unknown) => caught);
+          expect(error).to.be.instanceOf(MaxAppendSizeExceededError);
+          expect((error as MaxAppendSizeExceededError).maxAppendSize).to.equal(1000);
+        }
+        expect(await streamOf('big')).to.deep.equal([]);
+        expect(await allCount()).to.equal(before);
+        // The refusal breaks nothing: the next append goes through.
+        expect((await client.appendToStream('big', jsonEvent({ type: 'Small', data: {} }))).nextExpectedRevision).to.equal(0n);
+      });
+    });
+  }
+
+  describe('batch mode, what only BatchAppend has', () => {
+    beforeEach(() => start({ appendMode: 'batch', maxAppendSizeBytes: 10_000 }));
+    const events = (count: number, size: number) => Array.from({ length: count }, (_, n) => binaryEvent({ type: 'Part', data: new Uint8Array(size).fill(n) }));
+
+    it('takes an append the client splits over several requests, all or nothing, and answers it once', async () => {
+      const result = await client.appendToStream('split', events(5, 1000), { batchAppendSize: 2500 });
+      expect(server.requests('Streams.BatchAppend')).to.be.greaterThan(1);
+      expect(result.nextExpectedRevision).to.equal(4n);
+      const read = await streamOf('split');
+      expect(read.map((resolved) => resolved.event?.revision)).to.deep.equal([0n, 1n, 2n, 3n, 4n]);
+      expect(read.map((resolved) => (resolved.event?.data as Uint8Array)[0])).to.deep.equal([0, 1, 2, 3, 4]);
+      expect(result.position).to.deep.equal(read[4]!.event!.position);
+
+      // A split append that turns out too large is refused once its events pass the limit: nothing written,
+      // its later requests ignored, and the call goes on serving other appends.
+      const requestsBefore = server.requests('Streams.BatchAppend');
+      const refused = await client.appendToStream('split-big', events(12, 1000), { batchAppendSize: 2500 }).catch((error: unknown) => error);
+      expect(refused).to.be.instanceOf(MaxAppendSizeExceededError).and.include({ maxAppendSize: 10_000 });
+      expect(server.requests('Streams.BatchAppend') - requestsBefore).to.be.greaterThan(1);
+      expect(await streamOf('split-big')).to.deep.equal([]);
+      expect((await client.appendToStream('split-big', events(2, 1000), { batchAppendSize: 2500 })).nextExpectedRevision).to.equal(1n);
+      expect(server.calls('Streams.BatchAppend')).to.equal(1);
+    });
+
+    it('refuses an append whose deadline has passed when it arrives (Timeout: the client raises DeadlineExceededError), writing nothing', async () => {
+      const late = await client.appendToStream('late', jsonEvent({ type: 'A', data: {} }), { deadline: 0 }).catch((error: unknown) => error);
+      expect(late).to.be.instanceOf(DeadlineExceededError);
+      expect(await streamOf('late')).to.deep.equal([]);
     });
   });
 });

@@ -2,7 +2,7 @@ import net from 'node:net';
 import { expect } from 'chai';
 import pg from 'pg';
 import { DomainError } from '../../domain/domain-error.ts';
-import { ConcurrencyError } from '../../infrastructure/event-store/event-store.ts';
+import { AppendTooLargeError, ConcurrencyError } from '../../infrastructure/event-store/event-store.ts';
 import { toProblem } from '../../infrastructure/http/problem.ts';
 
 const closedPort = (): Promise<number> =>
@@ -20,6 +20,12 @@ describe('the HTTP error mapper', () => {
     expect(toProblem(new DomainError('not_found', 'gone'))).to.include({ status: 404 });
     expect(toProblem(new DomainError('conflict', 'no'))).to.include({ status: 409 });
     expect(toProblem(new ConcurrencyError('s', 1n, 2n))).to.include({ status: 409 });
+  });
+
+  it('maps an append too large for the event store to 413, naming the limit', () => {
+    const problem = toProblem(new AppendTooLargeError('tracked-event-1', 65_536));
+    expect(problem).to.include({ status: 413, title: 'Content Too Large' });
+    expect(problem?.detail).to.include('65536 bytes').and.include('nothing was written');
   });
 
   it('maps a database that cannot be reached to 503, and a bug to nothing (a 500)', async () => {

@@ -5,6 +5,7 @@ import {
   END,
   EventStoreDBClient,
   FORWARDS,
+  MaxAppendSizeExceededError,
   NO_STREAM,
   START,
   STREAM_EXISTS,
@@ -20,6 +21,7 @@ import {
   type AllStreamResolvedEvent,
 } from '@eventstore/db-client';
 import {
+  AppendTooLargeError,
   ConcurrencyError,
   matchesFilter,
   type EventMetadata,
@@ -96,8 +98,17 @@ export interface EsdbEventStoreOptions {
   readonly onResubscribe?: (error: unknown, attempt: number) => void;
 }
 
+/**
+ * Tally learns of a refused append from the error the client throws. With
+ * `throwOnAppendFailure=false` in the connection string the client would
+ * resolve `{ success: false }` instead, and 6.2.1's batch append then makes up
+ * the stream's revision (`BigInt(true)`): the option is forced on, whatever
+ * the connection string says (the last value of an option wins).
+ */
+const throwingOnAppendFailure = (connectionString: string): string => `${connectionString}${connectionString.includes('?') ? '&' : '?'}throwOnAppendFailure=true`;
+
 export const createEsdbEventStore = ({ connectionString, maxResubscribeDelayMs = 5000, onResubscribe }: EsdbEventStoreOptions): EventStore => {
-  const client = EventStoreDBClient.connectionString(connectionString);
+  const client = EventStoreDBClient.connectionString(throwingOnAppendFailure(connectionString));
 
   const store: EventStore = {
     async appendToStreams(appends) {
@@ -110,7 +121,8 @@ export const createEsdbEventStore = ({ connectionString, maxResubscribeDelayMs =
           try {
             results[index] = { ok: true, ...(await store.appendToStream(streamId, events, { expectedRevision })) };
           } catch (error) {
-            if (!(error instanceof ConcurrencyError)) throw error;
+            // Refused, nothing of it written: that append's own result. A size refusal is for good, a retry would not help.
+            if (!(error instanceof ConcurrencyError || error instanceof AppendTooLargeError)) throw error;
             results[index] = { ok: false, error };
           }
         }
@@ -127,13 +139,17 @@ export const createEsdbEventStore = ({ connectionString, maxResubscribeDelayMs =
           events.map((event) => jsonEvent({ id: event.id ?? randomUUID(), type: event.type, data: event.data, metadata: event.metadata ?? {} })),
           { expectedRevision: toAppendExpected(expectedRevision) },
         );
+        // Never taken: the client throws on a refused append (throwingOnAppendFailure), whose revision it may make up.
+        if (!result.success) throw new Error(`EventStoreDB refused the append to ${streamId} without an error`);
         if (!result.position) throw new Error('EventStoreDB gave no position for the append; Tally needs a server ≥ 22.6');
         return { nextRevision: result.nextExpectedRevision, position: encodeEsdbPosition(result.position) };
       } catch (error) {
+        // Both append calls (Append, and BatchAppend on a server that lists it) give the stream's actual revision here.
         if (error instanceof WrongExpectedVersionError) {
           const actual = error.actualVersion;
           throw new ConcurrencyError(streamId, expectedRevision, typeof actual === 'bigint' ? actual : 'no_stream');
         }
+        if (error instanceof MaxAppendSizeExceededError) throw new AppendTooLargeError(streamId, error.maxAppendSize);
         throw error;
       }
     },
