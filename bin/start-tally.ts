@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createCommandApi } from '../commands/http/command-api.ts';
 import { followRuleBook } from '../commands/live-rule-book.ts';
 import { startCampaignSchedule, type CampaignSchedule } from '../commands/reactors/campaign-schedule.ts';
+import { startMessageDelivery } from '../commands/reactors/message-delivery.ts';
+import { MESSAGE_REQUESTS_CHECKPOINT, startMessageRequests } from '../commands/reactors/message-requests.ts';
 import { RULE_ENGINE_CHECKPOINT, startRuleEngine } from '../commands/reactors/rule-engine.ts';
 import { restoreRuleBook } from '../commands/restore-rule-book.ts';
 import type { Config } from '../infrastructure/config.ts';
@@ -12,7 +14,10 @@ import { createPostgresEventStore } from '../infrastructure/event-store/postgres
 import { sessionVisibilityWarning } from '../infrastructure/event-store/postgres/session-visibility.ts';
 import { createHealthCheck } from '../infrastructure/http/health.ts';
 import { serve } from '../infrastructure/http/serve.ts';
+import { llmGatewayFromConfig } from '../infrastructure/llm/llm-gateway-from-config.ts';
+import type { LlmGateway } from '../infrastructure/llm/llm-gateway.ts';
 import type { Logger } from '../infrastructure/logger.ts';
+import { createChannels } from '../infrastructure/messaging/channels.ts';
 import { checkpointMigrations, createCheckpoints } from '../infrastructure/postgres/checkpoints.ts';
 import { createKnex, createPool, migrationTimeouts } from '../infrastructure/postgres/database.ts';
 import { startEmbeddedPostgres } from '../infrastructure/postgres/embedded-postgres.ts';
@@ -134,26 +139,44 @@ export const startTally = async ({ config, logger, roles = ROLES, clock = () => 
       const running = startCampaignSchedule({ store, clock, logger, cron: scheduleCron });
       stack.push(() => running.stop());
       schedule = running;
+      const { channels, close: closeChannels } = createChannels(config.messaging, logger, clock);
+      stack.push(async () => closeChannels());
+      const policy = { maxAttempts: config.messaging.maxAttempts, baseMs: config.messaging.retryBaseMs };
+      elect('messaging', [MESSAGE_REQUESTS_CHECKPOINT], async () => {
+        const requests = await startMessageRequests({ store, checkpoints, clock, logger, board, onFatal });
+        // `llm` (below) is set by the time a leader starts: the election answers after this function has returned.
+        const delivery = await startMessageDelivery({ store, clock, logger, channels, llm, policy });
+        return { stop: async () => void (await Promise.all([delivery.stop(), requests.stop()])) };
+      });
     }
     if (roles.includes('projector')) {
       elect('projector', allProjections.map(projectionCheckpoint), () => startProjector({ store, knex, checkpoints, projections: allProjections, logger, board, onFatal, batchLingerMs: config.batchLingerMs }));
     }
+    // One gateway per process, for the roles that ask language models (the /ai routes, message composition),
+    // so that they share one response cache (and its Redis connection).
+    let llm: LlmGateway | undefined;
+    if (roles.includes('command') || roles.includes('reactor')) {
+      const gateway = llmGatewayFromConfig(config, logger);
+      stack.push(() => gateway.close());
+      llm = gateway;
+    }
     const health = createHealthCheck({
       knex,
       store,
-      subscribers: [...allProjections.map(projectionCheckpoint), RULE_ENGINE_CHECKPOINT],
+      subscribers: [...allProjections.map(projectionCheckpoint), RULE_ENGINE_CHECKPOINT, MESSAGE_REQUESTS_CHECKPOINT],
       maxLagSeconds: config.healthMaxLagSeconds,
       warnings: healthWarnings,
+      ...(llm ? { cache: () => llm.cacheHealth() } : {}),
     });
     const credentials = { username: config.apiUsername, password: config.apiPassword, logger, health };
     let commandPort: number | undefined;
     let queryPort: number | undefined;
-    if (roles.includes('command')) {
+    if (roles.includes('command') && llm) {
       // From the rule engine's snapshot, when there is one: the log after it is all there is to read.
       const from = await restoreRuleBook({ snapshots, log: logger.child({ role: 'live-rule-book' }), isPosition: (value) => store.isPosition(value) });
       const ruleBook = followRuleBook(store, logger, from);
       stack.push(() => ruleBook.stop());
-      const api = createCommandApi({ store, clock, newId: randomUUID, ruleBook, ...credentials });
+      const api = createCommandApi({ store, clock, newId: randomUUID, ruleBook, llm, ...credentials });
       const server = await serve(api, config.commandPort);
       stack.push(() => server.close());
       commandPort = server.port;

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { PROVIDER_NAMES, type ProviderName } from './llm/llm-gateway.ts';
 
 /** Everything Tally reads from the environment, read in one place (DESIGN §8). */
 export interface Config {
@@ -22,7 +23,29 @@ export interface Config {
   readonly leaderCheckMs: number;
   /** How long the rule engine and the projector wait after an event for more, to take them as one batch. */
   readonly batchLingerMs: number;
+  /** Message delivery: retries and channels (issue 10). */
+  readonly messaging: MessagingConfig;
   readonly databaseTimeouts: DatabaseTimeouts;
+  readonly llm: LlmConfig;
+}
+
+/** The AI gateway's providers and its one retry policy (README, AI gateway). */
+export interface LlmConfig {
+  readonly openai: LlmProviderConfig;
+  readonly anthropic: LlmProviderConfig;
+  /** Longest wait for one call to a provider, the answer's body included. */
+  readonly timeoutMs: number;
+  /** Retries of one provider (429, 5xx, network errors) before the next in the chain is asked. */
+  readonly maxRetries: number;
+  /** Providers in the order they are asked; those without a key are skipped. */
+  readonly fallback: readonly ProviderName[];
+}
+
+export interface LlmProviderConfig {
+  /** Unset: the provider is not configured, and skipped. */
+  readonly apiKey: string | undefined;
+  readonly model: string;
+  readonly baseUrl: string;
 }
 
 /**
@@ -91,8 +114,44 @@ export const loadConfig = (env: Env = process.env): Config => {
     healthMaxLagSeconds: integer(env, 'HEALTH_MAX_LAG_SECONDS', 30, 1),
     leaderCheckMs: integer(env, 'LEADER_CHECK_MS', 1000, 50, 60_000),
     batchLingerMs: integer(env, 'BATCH_LINGER_MS', 5, 0, 1000),
+    messaging: messagingConfig(env),
     databaseTimeouts: databaseTimeouts(env),
+    llm: llmConfig(env),
   };
+};
+
+const llmConfig = (env: Env): LlmConfig => ({
+  openai: { apiKey: nonEmpty(env.OPENAI_API_KEY), model: nonEmpty(env.OPENAI_MODEL) ?? 'gpt-4o-mini', baseUrl: httpUrl(env, 'OPENAI_BASE_URL', 'https://api.openai.com/v1') },
+  anthropic: {
+    apiKey: nonEmpty(env.ANTHROPIC_API_KEY),
+    model: nonEmpty(env.ANTHROPIC_MODEL) ?? 'claude-haiku-4-5',
+    // Without /v1: the Anthropic SDK adds it, where the OpenAI SDK expects it in the base URL.
+    baseUrl: httpUrl(env, 'ANTHROPIC_BASE_URL', 'https://api.anthropic.com'),
+  },
+  timeoutMs: integer(env, 'LLM_TIMEOUT_MS', 20_000, 1, 600_000),
+  maxRetries: integer(env, 'LLM_MAX_RETRIES', 2, 0, 10),
+  fallback: fallbackChain(env),
+});
+
+const fallbackChain = (env: Env): readonly ProviderName[] => {
+  const raw = nonEmpty(env.LLM_FALLBACK);
+  if (raw === undefined) return PROVIDER_NAMES;
+  const names = raw.split(',').map((name) => name.trim());
+  for (const name of names) {
+    if (!(PROVIDER_NAMES as readonly string[]).includes(name)) {
+      throw new ConfigError(`LLM_FALLBACK lists providers out of ${PROVIDER_NAMES.join(', ')}, separated by commas; got "${name}" in "${raw}"`);
+    }
+  }
+  if (new Set(names).size !== names.length) throw new ConfigError(`LLM_FALLBACK names a provider twice: "${raw}"`);
+  return names as ProviderName[];
+};
+
+const httpUrl = (env: Env, name: string, fallback: string): string => {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return fallback;
+  const url = URL.canParse(raw) ? new URL(raw) : undefined;
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new ConfigError(`${name} must be an http or https URL, got "${raw}"`);
+  return raw;
 };
 
 const databaseTimeouts = (env: Env): DatabaseTimeouts => {
@@ -141,3 +200,25 @@ const oneOf = <T extends string>(env: Env, name: string, allowed: readonly T[], 
   }
   return raw as T;
 };
+
+export interface MessagingConfig {
+  /** Delivery attempts of one message, the first included, before it is abandoned. */
+  readonly maxAttempts: number;
+  /** The wait after a message's first failed attempt; it doubles after each one. */
+  readonly retryBaseMs: number;
+  /** HMAC key of webhook signatures for campaigns without their own secret. */
+  readonly webhookSecret: string | undefined;
+  readonly webhookTimeoutMs: number;
+  /** Unset: email messages fail (and are retried, then abandoned) until it is set. */
+  readonly smtpUrl: string | undefined;
+  readonly mailFrom: string;
+}
+
+const messagingConfig = (env: Env): MessagingConfig => ({
+  maxAttempts: integer(env, 'MESSAGE_MAX_ATTEMPTS', 5, 1, 100),
+  retryBaseMs: integer(env, 'MESSAGE_RETRY_BASE_MS', 30_000, 1, 86_400_000),
+  webhookSecret: nonEmpty(env.WEBHOOK_SECRET),
+  webhookTimeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 1, 600_000),
+  smtpUrl: nonEmpty(env.SMTP_URL),
+  mailFrom: nonEmpty(env.MAIL_FROM) ?? 'Tally <tally@localhost>',
+});

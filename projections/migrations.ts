@@ -69,4 +69,44 @@ export const readModelMigrations: readonly Migration[] = [
       await knex.schema.alterTable('rm_rules', (t) => t.dropColumn('limits'));
     },
   },
+  {
+    // Messages (issue 10): one row each, and one row per delivery attempt.
+    name: '003_messages',
+    up: async (knex) => {
+      await knex.schema.createTable('rm_messages', (t) => {
+        t.text('id').primary();
+        t.text('earning_id');
+        t.text('campaign_id');
+        t.text('channel').notNullable();
+        t.text('recipient').notNullable();
+        t.text('status').notNullable();
+        t.text('subject');
+        t.text('body');
+        t.text('provider');
+        t.text('model');
+        t.boolean('cached');
+        t.integer('attempts').notNullable().defaultTo(0);
+        t.text('last_error');
+        t.timestamp('next_attempt_at', { useTz: true });
+        t.timestamp('requested_at', { useTz: true }).notNullable();
+        t.timestamp('sent_at', { useTz: true });
+        t.index(['recipient', 'requested_at']);
+        t.index(['campaign_id', 'requested_at']);
+        t.index(['status', 'next_attempt_at']);
+      });
+      await knex.schema.createTable('rm_message_attempts', (t) => {
+        t.text('message_id').notNullable();
+        t.integer('attempt').notNullable();
+        t.text('outcome').notNullable();
+        t.text('error');
+        t.timestamp('next_attempt_at', { useTz: true });
+        t.timestamp('at', { useTz: true }).notNullable();
+        t.primary(['message_id', 'attempt']);
+      });
+    },
+    down: async (knex) => {
+      await knex.schema.dropTable('rm_message_attempts');
+      await knex.schema.dropTable('rm_messages');
+    },
+  },
 ];

@@ -8,6 +8,7 @@ import { refuseUnstorableParams, refuseUnstorableQuery } from '../infrastructure
 import type { Logger } from '../infrastructure/logger.ts';
 import type { ChannelListener } from '../infrastructure/postgres/notifications.ts';
 import { createDecisionWaiters } from './decision-waiters.ts';
+import { messageRoutes } from './message-routes.ts';
 import { numberParam, stringParam } from './query-params.ts';
 import { createReadModelQueries } from './read-model-queries.ts';
 
@@ -78,6 +79,8 @@ export const createQueryApi = ({ knex, store, readModelChanges, username, passwo
     const offset = numberParam(req, 'offset', { min: 0, max: Number.MAX_SAFE_INTEGER, fallback: 0 });
     res.json({ earnings: await queries.earnings(filter, limit, offset), limit, offset });
   });
+
+  app.use(messageRoutes(knex));
 
   app.get('/streams/:streamId', async (req, res) => {
     const events = [];

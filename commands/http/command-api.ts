@@ -3,9 +3,11 @@ import { basicAuth } from '../../infrastructure/http/basic-auth.ts';
 import { healthRoute, type HealthCheck } from '../../infrastructure/http/health.ts';
 import { notFound, problemHandler } from '../../infrastructure/http/problem.ts';
 import { refuseUnstorableParams, refuseUnstorableQuery } from '../../infrastructure/http/storable-url.ts';
+import { aiRoutes } from './ai-routes.ts';
 import { campaignRoutes } from './campaign-routes.ts';
 import type { CommandContext } from './command-context.ts';
 import { eventRoutes } from './event-routes.ts';
+import { messageRoutes } from './message-routes.ts';
 import { openApiDocument } from './openapi.ts';
 
 export interface CommandApiOptions extends Omit<CommandContext, 'actor'> {
@@ -28,6 +30,8 @@ export const createCommandApi = ({ username, password, health, ...context }: Com
   refuseUnstorableParams(campaigns, 'id', 'ruleId');
   app.use(campaigns);
   app.use(eventRoutes(withActor));
+  app.use(messageRoutes(withActor));
+  app.use(aiRoutes(withActor));
   app.use((_req, _res, next) => next(notFound()));
   app.use(problemHandler(logger));
   return app;

@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import type { EventStore } from '../../infrastructure/event-store/event-store.ts';
+import type { LlmGateway } from '../../infrastructure/llm/llm-gateway.ts';
 import type { Logger } from '../../infrastructure/logger.ts';
 import type { LiveRuleBook } from '../live-rule-book.ts';
 
@@ -13,4 +14,6 @@ export interface CommandContext {
   /** The rules in force, followed from the log, for simulations. */
   readonly ruleBook: LiveRuleBook;
   readonly logger: Logger;
+  /** The one way to ask a language model (the /ai routes; later, campaign copy and messages). */
+  readonly llm: LlmGateway;
 }

@@ -1,5 +1,7 @@
 import type { RewardInput } from '../../domain/campaign/campaign-decider.ts';
 import type { JsonObject } from '../../domain/json.ts';
+import { DEFAULT_MAX_TOKENS, PROVIDER_NAMES, type ProviderName } from '../../infrastructure/llm/llm-gateway.ts';
+import { CHANNELS, type CampaignNotifications } from '../../domain/message/notifications.ts';
 
 /**
  * JSON Schemas of the command API's request bodies (DESIGN §7). The same
@@ -20,7 +22,25 @@ export interface CreateCampaignBody {
   budget?: number;
   startsAt?: string;
   endsAt?: string;
+  notifications?: CampaignNotifications;
 }
+
+/** Shapes only: exactly one of template and prompt, the path and webhookUrl are the campaign decider's to check (a 400 with a pointer). */
+const notificationsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['channel', 'recipient'],
+  description: 'a message for each earning of the campaign (issue 10)',
+  properties: {
+    channel: { enum: CHANNELS },
+    recipient: { type: 'string', minLength: 1, maxLength: 200, description: 'dot-notation path into the tracked event (data.email), or a field of the earning (beneficiaryId)' },
+    template: { type: 'string', minLength: 1, maxLength: 10_000, description: 'plain text with {{path}} placeholders over {earning, event, campaign}' },
+    prompt: { type: 'string', minLength: 1, maxLength: 10_000, description: 'asks the LLM gateway to write the message, with the earning and the tracked event as context' },
+    subject: { type: 'string', minLength: 1, maxLength: 500, description: 'email subject; the campaign name when absent' },
+    webhookUrl: { type: 'string', minLength: 1, maxLength: 2000, description: 'required for the webhook channel' },
+    secret: { type: 'string', minLength: 1, maxLength: 500, description: 'HMAC key of Tally-Signature; WEBHOOK_SECRET when absent' },
+  },
+} as const;
 
 export const createCampaignSchema = {
   type: 'object',
@@ -33,6 +53,7 @@ export const createCampaignSchema = {
     budget: { type: 'number', exclusiveMinimum: 0, description: 'total that the campaign may grant, in the currency major unit' },
     startsAt: dateTime,
     endsAt: dateTime,
+    notifications: notificationsSchema,
   },
 } as const;
 
@@ -115,4 +136,29 @@ export const trackEventBatchSchema = {
   additionalProperties: false,
   required: ['events'],
   properties: { events: { type: 'array', minItems: 1, maxItems: MAX_BATCH, items: {} } },
+} as const;
+
+export interface GenerateBody {
+  prompt: string;
+  system?: string;
+  provider?: ProviderName;
+  model?: string;
+  maxTokens?: number;
+  temperature?: number;
+  useCache?: boolean;
+}
+
+export const generateSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['prompt'],
+  properties: {
+    prompt: { type: 'string', minLength: 1, maxLength: 100_000, pattern: '\\S', description: 'what to write; not blank' },
+    system: { type: 'string', maxLength: 100_000, description: 'the system prompt' },
+    provider: { enum: PROVIDER_NAMES, description: 'asked first; the rest of LLM_FALLBACK follows' },
+    model: { type: 'string', minLength: 1, maxLength: 200, description: 'for the provider asked first (the one named, else the first configured); fallbacks use their configured model' },
+    maxTokens: { type: 'integer', minimum: 1, maximum: 32_768, description: `${DEFAULT_MAX_TOKENS} when absent` },
+    temperature: { type: 'number', minimum: 0, maximum: 2, description: 'Anthropic takes 0 to 1: above that it refuses, and the chain moves on' },
+    useCache: { type: 'boolean', description: 'false: neither read nor write the response cache (true when absent)' },
+  },
 } as const;

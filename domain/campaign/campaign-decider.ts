@@ -1,5 +1,6 @@
 import type { Decider } from '../decider.ts';
 import { DomainError } from '../domain-error.ts';
+import { validateNotifications, type CampaignNotifications } from '../message/notifications.ts';
 import { isCurrency, toMinor } from '../money.ts';
 import { validateConditions, type Conditions } from '../rules/conditions.ts';
 import type { Reward } from '../rules/rule.ts';
@@ -33,6 +34,7 @@ export type CampaignCommand =
         readonly budget?: number;
         readonly startsAt?: string;
         readonly endsAt?: string;
+        readonly notifications?: CampaignNotifications;
         readonly now: string;
       };
     }
@@ -73,13 +75,14 @@ const toReward = (input: RewardInput, currency: string): Reward => {
 
 const decide = (command: CampaignCommand, state: CampaignState): CampaignEvent[] => {
   if (command.type === 'CreateCampaign') {
-    const { campaignId, name, description, currency, budget, startsAt, endsAt, now } = command.data;
+    const { campaignId, name, description, currency, budget, startsAt, endsAt, notifications, now } = command.data;
     if (state.status !== 'none') throw new DomainError('conflict', `campaign ${campaignId} already exists`);
     if (!isCurrency(currency)) throw new DomainError('invalid', `${currency} is not an ISO 4217 currency code`, '/currency');
     const budgetMinor = budget === undefined ? null : toMinor(budget, currency, '/budget');
     if (budgetMinor !== null && budgetMinor <= 0) throw new DomainError('invalid', 'budget must be positive', '/budget');
     if (startsAt && endsAt && Date.parse(endsAt) <= Date.parse(startsAt)) throw new DomainError('invalid', 'endsAt must be after startsAt', '/endsAt');
     if (endsAt && Date.parse(endsAt) <= Date.parse(now)) throw new DomainError('invalid', 'endsAt must be in the future', '/endsAt');
+    if (notifications) validateNotifications(notifications, '/notifications');
     const scheduled = startsAt !== undefined && Date.parse(startsAt) > Date.parse(now);
     return [
       {
@@ -87,6 +90,7 @@ const decide = (command: CampaignCommand, state: CampaignState): CampaignEvent[]
         data: {
           campaignId, name, description: description ?? null, currency, budget: budgetMinor,
           startsAt: startsAt ?? null, endsAt: endsAt ?? null, status: scheduled ? 'scheduled' : 'active', createdAt: now,
+          ...(notifications ? { notifications } : {}),
         },
       },
     ];

@@ -1,4 +1,5 @@
 import type { Minor } from '../money.ts';
+import type { CampaignNotifications } from '../message/notifications.ts';
 import type { Rule } from '../rules/rule.ts';
 
 export type CampaignStatus = 'scheduled' | 'active' | 'paused' | 'ended';
@@ -15,6 +16,8 @@ export type CampaignCreated = {
     readonly endsAt: string | null;
     readonly status: 'scheduled' | 'active';
     readonly createdAt: string;
+    /** Absent when the campaign sends no messages, and in events written before messaging existed. */
+    readonly notifications?: CampaignNotifications;
   };
 };
 

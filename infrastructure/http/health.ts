@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { Knex } from 'knex';
 import { isAtOrAfter, type EventStore } from '../event-store/event-store.ts';
+import type { CacheHealth } from '../llm/llm-gateway.ts';
 import { readSubscriberStatus, type SubscriberState, type SubscriberStatus } from '../postgres/subscriber-status.ts';
 
 /** `stopped`: no process reports the subscriber (none runs it, or all that did are gone). */
@@ -24,6 +25,8 @@ export interface HealthReport {
   readonly subscribers: Record<string, SubscriberHealth>;
   /** What costs something without failing health (see HealthOptions.warnings); empty when all is well. */
   readonly warnings: Record<string, string>;
+  /** The LLM response cache, where this process has the AI gateway (the command and reactor roles). */
+  readonly cache?: CacheHealth;
 }
 
 export interface HealthOptions {
@@ -37,6 +40,13 @@ export interface HealthOptions {
   readonly staleAfterMs?: number;
   /** Asked on every check: what is wrong and the fix, or undefined. Reported under `warnings`, never failing health. */
   readonly warnings?: Readonly<Record<string, () => Promise<string | undefined>>>;
+  /**
+   * The LLM response cache's state, shown as `cache`. A degraded cache (Redis
+   * away) is also a warning, never a failed check: generation goes on
+   * uncached, which costs time and money but breaks nothing, and a 503 would
+   * have a load balancer take a working process out of service.
+   */
+  readonly cache?: () => CacheHealth;
 }
 
 /** Counting stops here: health must stay cheap however far behind a subscriber is. */
@@ -58,7 +68,7 @@ const failing = (error: unknown): string => `failing: ${error instanceof Error ?
 export type HealthCheck = () => Promise<HealthReport>;
 
 /** One health check for both APIs: their dependencies, and every subscriber behind the read side. */
-export const createHealthCheck = ({ knex, store, subscribers, maxLagSeconds, staleAfterMs = 10_000, warnings: warningChecks = {} }: HealthOptions): HealthCheck => {
+export const createHealthCheck = ({ knex, store, subscribers, maxLagSeconds, staleAfterMs = 10_000, warnings: warningChecks = {}, cache }: HealthOptions): HealthCheck => {
   const lagOf = async (position: string | null) => {
     const { events, oldestRecordedAt: oldest } = await store.countAfter(position ?? undefined, LAG_COUNT_CAP);
     const seconds = oldest ? Math.max(0, (Date.now() - oldest.getTime()) / 1000) : 0;
@@ -102,7 +112,11 @@ export const createHealthCheck = ({ knex, store, subscribers, maxLagSeconds, sta
       const said = await warning().catch(() => undefined);
       if (said) warnings[name] = said;
     }
-    return { status: healthy ? 'ok' : 'failing', checks, subscribers: report, warnings };
+    const cacheHealth = cache?.();
+    if (cacheHealth?.status === 'degraded') {
+      warnings.cache = `the LLM response cache is degraded (${cacheHealth.error}): answers are generated uncached until Redis is back, which the cache notices by itself; check REDIS_URL and the Redis server`;
+    }
+    return { status: healthy ? 'ok' : 'failing', checks, subscribers: report, warnings, ...(cacheHealth ? { cache: cacheHealth } : {}) };
   };
 };
 

@@ -11,6 +11,9 @@ import { connectionConfig } from './database.ts';
 export const LEADER_LOCKS = {
   projector: { classId: 0x74616c6c, objectId: 2 },
   'rule-engine': { classId: 0x74616c6c, objectId: 3 },
+  // Message requests and their delivery (issue 10): one deliverer at a time, so a message is not sent twice at once.
+  // (objectId 4 is the migration lock, infrastructure/postgres/migration-lock.ts.)
+  messaging: { classId: 0x74616c6c, objectId: 5 },
 } as const;
 
 export type ElectedRole = keyof typeof LEADER_LOCKS;

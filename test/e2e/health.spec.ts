@@ -4,7 +4,7 @@ import { runTally } from '../support/running-tally.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
 import { until } from '../support/until.ts';
 
-const SUBSCRIBERS = ['projection:campaigns', 'projection:tracked-events', 'projection:earnings', 'reactor:rule-engine'];
+const SUBSCRIBERS = ['projection:campaigns', 'projection:tracked-events', 'projection:earnings', 'projection:messages', 'reactor:rule-engine', 'reactor:message-requests'];
 
 const polling = { intervalMs: 100, detail: JSON.stringify };
 

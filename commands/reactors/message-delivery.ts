@@ -1,0 +1,187 @@
+import { schedule } from 'node-cron';
+import type { CampaignCreated } from '../../domain/campaign/campaign-events.ts';
+import { fold } from '../../domain/decider.ts';
+import { isDeliverable, messageDecider, type MessageCommand, type MessageState } from '../../domain/message/message-decider.ts';
+import { MESSAGE_EVENT_TYPES, messageStream, type MessageEvent } from '../../domain/message/message-events.ts';
+import type { RetryPolicy } from '../../domain/message/retry-policy.ts';
+import { asDomainEvent, toEventToAppend } from '../../infrastructure/event-store/domain-event.ts';
+import { ConcurrencyError, isAtOrAfter, type EventMetadata, type EventStore, type RecordedEvent } from '../../infrastructure/event-store/event-store.ts';
+import type { LlmGateway } from '../../infrastructure/llm/llm-gateway.ts';
+import type { Logger } from '../../infrastructure/logger.ts';
+import type { Channels } from '../../infrastructure/messaging/channel.ts';
+import { retryUntilStopped } from '../../infrastructure/retry-until-stopped.ts';
+import { sleep } from '../../infrastructure/sleep.ts';
+import { composeMessage } from './message-composition.ts';
+import type { RunningReactor } from './rule-engine.ts';
+
+/** Deliveries at once: a slow webhook holds one of these, not the others. */
+const MAX_IN_FLIGHT = 16;
+
+export interface MessageDeliveryOptions {
+  readonly store: EventStore;
+  readonly clock: () => Date;
+  readonly logger: Logger;
+  readonly channels: Channels;
+  /** Composes messages that have a prompt; without it they fail (and are retried) saying so. */
+  readonly llm: LlmGateway | undefined;
+  readonly policy: RetryPolicy;
+  /** node-cron expression of the checks for due retries; every second by default. Null: only `tick()`. */
+  readonly cron?: string | null;
+}
+
+export interface MessageDelivery extends RunningReactor {
+  /** Starts the delivery of every message due now (requested, or failed and past its nextAttemptAt). */
+  tick(): void;
+  /** Resolves when no delivery is in flight. */
+  idle(): Promise<void>;
+}
+
+const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Delivers messages, at least once. It folds every message stream from the
+ * start of the log, so what is due (requested, or failed with a nextAttemptAt
+ * that has come) survives restarts: the due times are in the log. A node-cron
+ * tick, and each new MessageRequested, start the deliveries that are due;
+ * only once the fold has reached the head of the log as it was at start, so
+ * that a message sent before a restart is not taken for a requested one.
+ *
+ * Each delivery reads its stream again, composes, delivers through its
+ * channel, then appends MessageSent, or MessageFailed (and MessageAbandoned
+ * after the last attempt), guarded by the revision it read: a second deliverer
+ * that raced it is refused. A crash (or a stop) between the delivery and that
+ * append leaves the message due, so it is delivered again after the restart,
+ * with the same id (the webhook's Idempotency-Key, the email's Message-ID) for
+ * the receiver to drop the repeat.
+ */
+export const startMessageDelivery = async ({ store, clock, logger, channels, llm, policy, cron = '* * * * * *' }: MessageDeliveryOptions): Promise<MessageDelivery> => {
+  const log = logger.child({ role: 'message-delivery' });
+  const stopping = new AbortController();
+  /** Messages that are not final yet, as folded from the log (and from this deliverer's own appends, at once). */
+  const open = new Map<string, MessageState>();
+  /** Campaigns' own webhook secrets, read from the log rather than copied into every message. */
+  const secrets = new Map<string, string>();
+  const inFlight = new Map<string, Promise<void>>();
+  const head = await retryUntilStopped(() => store.headPosition(), stopping.signal, log, 'reading the head of the log');
+  const subscription = store.subscribeToAll({ filter: { eventTypes: ['CampaignCreated', ...MESSAGE_EVENT_TYPES] } });
+  const caughtUp = (): boolean => head === undefined || isAtOrAfter(subscription.position(), head);
+
+  const remember = (state: MessageState): void => {
+    if (state.status === 'none') return;
+    if (state.status === 'sent' || state.status === 'abandoned') open.delete(state.request.messageId);
+    else open.set(state.request.messageId, state);
+  };
+
+  const apply = (recorded: RecordedEvent): void => {
+    if (recorded.type === 'CampaignCreated') {
+      const { campaignId, notifications } = asDomainEvent<CampaignCreated>(recorded).data;
+      if (notifications?.secret) secrets.set(campaignId, notifications.secret);
+      return;
+    }
+    const event = asDomainEvent<MessageEvent>(recorded);
+    const known = open.get(event.data.messageId);
+    // A final message's later events (there are none) or a sent message's echo must not reopen it.
+    if (!known && event.type !== 'MessageRequested') return;
+    remember(messageDecider.evolve(known ?? messageDecider.initialState(), event));
+  };
+
+  const deliver = async (messageId: string): Promise<void> => {
+    const events: MessageEvent[] = [];
+    let last: RecordedEvent | undefined;
+    for await (const recorded of store.readStream(messageStream(messageId))) {
+      events.push(asDomainEvent<MessageEvent>(recorded));
+      last = recorded;
+    }
+    const state = fold(messageDecider, events);
+    if (!last || state.status === 'none' || !isDeliverable(state, clock().toISOString())) return remember(state);
+    const { request } = state;
+    let outcome: MessageCommand;
+    try {
+      const composed = await composeMessage(request.content, request.context, llm, stopping.signal);
+      if (composed.missing.length > 0) log.warn({ messageId, missing: composed.missing }, 'the template names paths the context does not have; rendered empty');
+      await channels[request.channel](
+        {
+          messageId, channel: request.channel, recipient: request.recipient, body: composed.body, subject: request.subject, webhookUrl: request.webhookUrl,
+          secret: request.campaignId === null ? null : (secrets.get(request.campaignId) ?? null), campaignId: request.campaignId, earningId: request.earningId,
+        },
+        stopping.signal,
+      );
+      outcome = { type: 'RecordSent', data: { body: composed.body, provider: composed.provider, model: composed.model, cached: composed.cached, now: clock().toISOString() } };
+    } catch (error) {
+      outcome = { type: 'RecordFailed', data: { error: errorText(error), policy, now: clock().toISOString() } };
+    }
+    // Stopping (or crashing) here, after a delivery that may have gone through, records nothing: the message
+    // stays due, and is delivered again after the restart (at least once; the receiver drops the repeat by its id).
+    if (stopping.signal.aborted) return;
+    const decided = messageDecider.decide(outcome, state);
+    const metadata: EventMetadata = { correlationId: last.metadata.correlationId ?? last.id, causationId: last.id, actor: 'message-delivery' };
+    const append = async (): Promise<boolean> => {
+      try {
+        await store.appendToStream(messageStream(messageId), decided.map((event) => toEventToAppend(event, metadata)), { expectedRevision: last.revision });
+        return true;
+      } catch (error) {
+        // Refused: another deliverer recorded this attempt first; the next tick reads the stream as it is now.
+        if (error instanceof ConcurrencyError) return false;
+        throw error;
+      }
+    };
+    let appended: boolean;
+    try {
+      // An outage of the store must not lose the outcome of a delivery that happened.
+      appended = await retryUntilStopped(append, stopping.signal, log, `recording the delivery of message ${messageId}`);
+    } catch (error) {
+      if (stopping.signal.aborted) return;
+      throw error;
+    }
+    if (!appended) return;
+    remember(decided.reduce(messageDecider.evolve, state));
+    if (outcome.type === 'RecordFailed') log.warn({ messageId, error: outcome.data.error, attempt: state.attempts + 1 }, 'message delivery failed');
+  };
+
+  const start = (messageId: string): void => {
+    const delivery = deliver(messageId)
+      .catch((error: unknown) => {
+        log.warn({ err: error, messageId }, 'message delivery could not run; the next tick tries again');
+      })
+      .finally(() => inFlight.delete(messageId));
+    inFlight.set(messageId, delivery);
+  };
+
+  const tick = (): void => {
+    if (stopping.signal.aborted || !caughtUp()) return;
+    const now = clock().toISOString();
+    for (const [messageId, state] of open) {
+      if (inFlight.size >= MAX_IN_FLIGHT) return;
+      if (!inFlight.has(messageId) && isDeliverable(state, now)) start(messageId);
+    }
+  };
+
+  const following = (async () => {
+    for await (const recorded of subscription) {
+      apply(recorded);
+      if (recorded.type === 'MessageRequested' || (head !== undefined && recorded.position === head)) tick();
+    }
+  })().catch((error: unknown) => {
+    if (!stopping.signal.aborted) log.error({ err: error }, 'message delivery stopped following the log');
+  });
+
+  const task = cron === null ? undefined : schedule(cron, tick, { noOverlap: true, name: 'message-delivery' });
+  log.info({ maxAttempts: policy.maxAttempts, retryBaseMs: policy.baseMs }, 'message delivery started');
+
+  const idle = async (): Promise<void> => {
+    while (inFlight.size > 0) await Promise.all(inFlight.values());
+  };
+  return {
+    tick,
+    idle,
+    async stop() {
+      stopping.abort();
+      await task?.destroy();
+      await subscription.close();
+      await following;
+      await idle();
+      // Lets the aborted requests' sockets close before the store does.
+      await sleep(0);
+    },
+  };
+};

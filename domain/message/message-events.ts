@@ -1,0 +1,63 @@
+import type { JsonObject } from '../json.ts';
+import type { Channel } from './notifications.ts';
+
+/** What a message says: a template over its context, a prompt for the LLM, or a body given as is (POST /messages). */
+export type MessageContent = { readonly template: string } | { readonly prompt: string } | { readonly body: string };
+
+export type MessageRequested = {
+  readonly type: 'MessageRequested';
+  readonly data: {
+    readonly messageId: string;
+    /** Null for a message sent explicitly, about no earning. */
+    readonly earningId: string | null;
+    readonly campaignId: string | null;
+    readonly channel: Channel;
+    /** The resolved address: an email address, a customer id, whatever the path named. */
+    readonly recipient: string;
+    readonly content: MessageContent;
+    readonly subject: string | null;
+    readonly webhookUrl: string | null;
+    /** What composition reads: `{earning, event, campaign}` for an earning's message, `{}` otherwise. */
+    readonly context: JsonObject;
+    readonly requestedAt: string;
+  };
+};
+
+export type MessageSent = {
+  readonly type: 'MessageSent';
+  readonly data: {
+    readonly messageId: string;
+    readonly channel: Channel;
+    readonly recipient: string;
+    readonly body: string;
+    /** `template` or `explicit` when no model wrote it. */
+    readonly provider: string;
+    readonly model: string | null;
+    readonly cached: boolean;
+    readonly attempt: number;
+    readonly sentAt: string;
+  };
+};
+
+export type MessageFailed = {
+  readonly type: 'MessageFailed';
+  readonly data: {
+    readonly messageId: string;
+    readonly attempt: number;
+    readonly error: string;
+    /** When to try again; null on the last attempt (a MessageAbandoned follows). */
+    readonly nextAttemptAt: string | null;
+    readonly failedAt: string;
+  };
+};
+
+export type MessageAbandoned = {
+  readonly type: 'MessageAbandoned';
+  readonly data: { readonly messageId: string; readonly attempts: number; readonly error: string; readonly abandonedAt: string };
+};
+
+export type MessageEvent = MessageRequested | MessageSent | MessageFailed | MessageAbandoned;
+
+export const MESSAGE_EVENT_TYPES: readonly MessageEvent['type'][] = ['MessageRequested', 'MessageSent', 'MessageFailed', 'MessageAbandoned'];
+
+export const messageStream = (messageId: string): string => `message-${messageId}`;

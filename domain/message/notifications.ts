@@ -1,0 +1,43 @@
+import { DomainError } from '../domain-error.ts';
+
+export type Channel = 'log' | 'webhook' | 'email';
+
+export const CHANNELS: readonly Channel[] = ['log', 'webhook', 'email'];
+
+/**
+ * What a campaign sends for each of its earnings (issue 10): through which
+ * channel, to whom (a path into the tracked event's document, resolved when
+ * the earning is granted), and what (a template, or a prompt for the LLM).
+ */
+export interface CampaignNotifications {
+  readonly channel: Channel;
+  /** Dot-notation path into the tracked event's document (`data.email`); falls back to the earning's own fields (`beneficiaryId`). */
+  readonly recipient: string;
+  readonly template?: string;
+  readonly prompt?: string;
+  /** Email subject; the campaign's name when absent. */
+  readonly subject?: string;
+  /** Where webhook messages are POSTed; required for `webhook`. */
+  readonly webhookUrl?: string;
+  /** The HMAC key of webhook signatures; the global WEBHOOK_SECRET when absent. */
+  readonly secret?: string;
+}
+
+/** Same rule as rule beneficiaries: no `$`, no empty segment (`a..b`, `.a`, `a.`). */
+export const isDocumentPath = (path: string): boolean => path.length > 0 && !path.includes('$') && path.split('.').every((segment) => segment.length > 0);
+
+/** Throws the first problem, with its pointer under `at` (`/notifications`). */
+export const validateNotifications = (notifications: CampaignNotifications, at: string): void => {
+  const { channel, recipient, template, prompt, webhookUrl } = notifications;
+  if (!CHANNELS.includes(channel)) throw new DomainError('invalid', `channel must be one of ${CHANNELS.join(', ')}`, `${at}/channel`);
+  if (!isDocumentPath(recipient)) throw new DomainError('invalid', 'recipient must be a dot-notation document path such as data.email', `${at}/recipient`);
+  if ((template === undefined) === (prompt === undefined)) throw new DomainError('invalid', 'give exactly one of template and prompt', at);
+  if (channel === 'webhook' && webhookUrl === undefined) throw new DomainError('invalid', 'a webhook channel needs webhookUrl', `${at}/webhookUrl`);
+  if (webhookUrl !== undefined && !isHttpUrl(webhookUrl)) throw new DomainError('invalid', 'webhookUrl must be an http or https URL', `${at}/webhookUrl`);
+};
+
+export const isHttpUrl = (text: string): boolean => {
+  if (!URL.canParse(text)) return false;
+  const { protocol } = new URL(text);
+  return protocol === 'http:' || protocol === 'https:';
+};

@@ -1,0 +1,157 @@
+import { expect } from 'chai';
+import { messageIdForEarning } from '../../commands/reactors/message-requests.ts';
+import { EVENT_STORE_KINDS, eventStoreEnv, type EventStoreEnv } from '../support/event-store-kinds.ts';
+import { runTally } from '../support/running-tally.ts';
+import { startSmtpRecorder } from '../support/smtp-recorder.ts';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
+import { until } from '../support/until.ts';
+import { startWebhookReceiver } from '../support/webhook-receiver.ts';
+
+type App = Awaited<ReturnType<typeof runTally>>;
+
+const SECRET = 'campaign-secret';
+
+/** Issue 10, messaging: each earning of a campaign with notifications reaches its customer, at least once, recorded in the log. */
+for (const kind of EVENT_STORE_KINDS.filter((each) => each !== 'esdb-classic')) {
+  describe(`messaging over HTTP, event store: ${kind}`, function () {
+    this.timeout(60_000);
+    let database: TestDatabase;
+    let eventStore: EventStoreEnv;
+    let smtp: Awaited<ReturnType<typeof startSmtpRecorder>>;
+    const apps: App[] = [];
+    /** A short backoff (200 ms, 400 ms, …) so that retries come within the test; the node-cron tick (every second) picks them up. */
+    const start = async (): Promise<App> => {
+      const app = await runTally(database.url, { env: { ...eventStore.env, MESSAGE_RETRY_BASE_MS: '200', SMTP_URL: smtp.url, MAIL_FROM: 'Tally <tally@example.com>' } });
+      apps.push(app);
+      return app;
+    };
+
+    beforeEach(async () => {
+      database = await createTestDatabase();
+      eventStore = await eventStoreEnv(kind);
+      smtp = await startSmtpRecorder();
+    });
+    afterEach(async () => {
+      for (const app of apps.splice(0)) await app.stop();
+      await smtp?.close();
+      await eventStore?.stop();
+      await database?.drop();
+    });
+
+    /** A campaign with these notifications and one rule; a purchase that earns; the message id derived from the earning. */
+    const earn = async (app: App, notifications: object): Promise<{ messageId: string; campaignId: string }> => {
+      const campaign = await app.commands.post('/campaigns', { name: 'Spring Sale', notifications });
+      expect(campaign.status, JSON.stringify(campaign.body)).to.equal(201);
+      await app.commands.post(`/campaigns/${campaign.body.id}/rules`, { conditions: { merchantId: 'M-1' }, reward: { type: 'fixed', amount: 5 } });
+      const purchase = await app.commands.post('/events', { type: 'purchase', merchantId: 'M-1', customerId: 'C-1', amount: 150, data: { email: 'ada@example.com', name: 'Ada' } });
+      const decided = await app.queries.get(`/events/${purchase.body.id}?wait=10`);
+      expect(decided.body.earnings, JSON.stringify(decided.body)).to.have.length(1);
+      return { messageId: messageIdForEarning(decided.body.earnings[0].id), campaignId: campaign.body.id };
+    };
+    const messageOnceSettled = (app: App, messageId: string, status: string) =>
+      until(`message ${messageId} is ${status}`, async () => (await app.queries.get(`/messages/${messageId}`)).body, { ok: (body) => body?.status === status, detail: (body) => JSON.stringify(body) });
+    const sentCount = async (app: App, messageId: string): Promise<number> => {
+      const stream = await app.queries.get(`/streams/message-${messageId}`);
+      return (stream.body.events as { type: string }[]).filter((event) => event.type === 'MessageSent').length;
+    };
+
+    it('refuses bad notifications with a 400 that names the field, and creates nothing', async () => {
+      const app = await start();
+      const bad = [
+        [{ channel: 'log', recipient: 'customerId' }, '/notifications'],
+        [{ channel: 'log', recipient: 'customerId', template: 't', prompt: 'p' }, '/notifications'],
+        [{ channel: 'log', recipient: 'data..email', template: 't' }, '/notifications/recipient'],
+        [{ channel: 'webhook', recipient: 'customerId', template: 't' }, '/notifications/webhookUrl'],
+        [{ channel: 'sms', recipient: 'customerId', template: 't' }, '/notifications/channel'],
+      ] as const;
+      for (const [notifications, pointer] of bad) {
+        const answer = await app.commands.post('/campaigns', { name: 'Bad', notifications });
+        expect(answer.status, JSON.stringify(notifications)).to.equal(400);
+        expect(answer.headers.get('content-type')).to.match(/^application\/problem\+json/);
+        expect(answer.body.errors[0].pointer, JSON.stringify(answer.body)).to.equal(pointer);
+      }
+      let written = 0;
+      for await (const event of app.tally.store.readAll()) if (event.type === 'CampaignCreated') written++;
+      expect(written).to.equal(0);
+    });
+
+    it('delivers a webhook signed, with the message id as Idempotency-Key, after failed attempts, and shows the attempts', async () => {
+      const receiver = await startWebhookReceiver({ secret: SECRET, failFirst: 2 });
+      try {
+        const app = await start();
+        const { messageId, campaignId } = await earn(app, {
+          channel: 'webhook', recipient: 'data.email', template: 'Hi {{event.data.name}}, you earned {{earning.amount}} {{earning.currency}}', webhookUrl: receiver.url, secret: SECRET,
+        });
+        const message = await messageOnceSettled(app, messageId, 'sent');
+        expect(receiver.received.map((got) => got.status)).to.deep.equal([500, 500, 200]);
+        for (const got of receiver.received) {
+          expect(got).to.include({ idempotencyKey: messageId, signed: true });
+          expect(got.body).to.include({ messageId, recipient: 'ada@example.com', body: 'Hi Ada, you earned 5 EUR', campaignId });
+        }
+        expect(message).to.include({ channel: 'webhook', recipient: 'ada@example.com', body: 'Hi Ada, you earned 5 EUR', provider: 'template', attemptCount: 3, campaignId });
+        expect(message.attempts.map((attempt: { outcome: string }) => attempt.outcome)).to.deep.equal(['failed', 'failed', 'sent']);
+        expect(message.attempts[0].error).to.include('HTTP 500');
+        expect(await sentCount(app, messageId)).to.equal(1);
+        const listed = await app.queries.get(`/messages?recipient=ada@example.com&status=sent&campaignId=${campaignId}`);
+        expect(listed.body.messages.map((each: { id: string }) => each.id)).to.deep.equal([messageId]);
+        expect((await app.queries.get('/messages?status=nonsense')).status).to.equal(400);
+      } finally {
+        await receiver.close();
+      }
+    });
+
+    it('sends email through SMTP with the Message-ID derived from the message id and the campaign as subject', async () => {
+      const app = await start();
+      const { messageId } = await earn(app, { channel: 'email', recipient: 'data.email', template: 'You earned {{earning.amount}} {{earning.currency}}.' });
+      await messageOnceSettled(app, messageId, 'sent');
+      expect(smtp.mails).to.have.length(1);
+      expect(smtp.mails[0]!.to).to.deep.equal(['ada@example.com']);
+      expect(smtp.mails[0]!.raw).to.include(`Message-ID: <${messageId}@tally>`).and.include('Subject: Spring Sale').and.include('You earned 5 EUR.');
+    });
+
+    it('composes a prompt through the AI gateway (no keys: the offline provider) and records who wrote it', async () => {
+      const app = await start();
+      const { messageId } = await earn(app, { channel: 'log', recipient: 'customerId', prompt: 'Thank the customer for their purchase and name the reward' });
+      const message = await messageOnceSettled(app, messageId, 'sent');
+      expect(message).to.include({ recipient: 'C-1', provider: 'offline', attemptCount: 1 });
+      expect(message.body).to.be.a('string').and.not.equal('');
+      expect(message.model).to.be.a('string');
+    });
+
+    it('sends a message asked for with POST /messages, and refuses a bad one', async () => {
+      const app = await start();
+      const sent = await app.commands.post('/messages', { recipient: 'C-9', body: 'Welcome!' });
+      expect(sent.status).to.equal(202);
+      expect(sent.body).to.include({ status: 'requested' });
+      const message = await messageOnceSettled(app, sent.body.id, 'sent');
+      expect(message).to.include({ channel: 'log', recipient: 'C-9', body: 'Welcome!', provider: 'explicit', earningId: null });
+      for (const bad of [{ recipient: 'C-9', body: 'a', prompt: 'b' }, { recipient: 'C-9' }, { recipient: 'C-9', body: 'a', channel: 'webhook' }, { recipient: 'C-9', body: 'a', channel: 'fax' }]) {
+        const answer = await app.commands.post('/messages', bad);
+        expect(answer.status, JSON.stringify(bad)).to.equal(400);
+      }
+    });
+
+    it('after a crash between delivery and MessageSent, delivers again with the same Idempotency-Key, and the log has one MessageSent', async () => {
+      // The receiver takes the first POST and holds its answer: Tally is stopped while it waits, as a crash would.
+      const receiver = await startWebhookReceiver({ secret: SECRET, holdRequest: 0 });
+      try {
+        const first = await start();
+        const { messageId } = await earn(first, { channel: 'webhook', recipient: 'data.email', template: 'You earned {{earning.amount}}', webhookUrl: receiver.url, secret: SECRET });
+        await until('the receiver got the POST', () => receiver.received.length === 1);
+        apps.splice(apps.indexOf(first), 1);
+        await first.stop();
+        receiver.release();
+        expect(receiver.received).to.have.length(1);
+
+        const second = await start();
+        await messageOnceSettled(second, messageId, 'sent');
+        expect(receiver.received.map((got) => got.idempotencyKey)).to.deep.equal([messageId, messageId]);
+        expect(await sentCount(second, messageId)).to.equal(1);
+        const message = (await second.queries.get(`/messages/${messageId}`)).body;
+        expect(message.attempts).to.have.length(1);
+      } finally {
+        await receiver.close();
+      }
+    });
+  });
+}

@@ -1,0 +1,112 @@
+import { expect } from 'chai';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Outgoing } from '../../infrastructure/messaging/channel.ts';
+import { emailChannel } from '../../infrastructure/messaging/email-channel.ts';
+import { logChannel } from '../../infrastructure/messaging/log-channel.ts';
+import { webhookChannel } from '../../infrastructure/messaging/webhook-channel.ts';
+import { signatureHeader, verifySignature } from '../../infrastructure/messaging/webhook-signature.ts';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { startSmtpRecorder } from '../support/smtp-recorder.ts';
+import { startWebhookReceiver } from '../support/webhook-receiver.ts';
+
+const message = (overrides: Partial<Outgoing> = {}): Outgoing => ({
+  messageId: '7b0a4c1e-1111-5222-8333-444455556666', channel: 'webhook', recipient: 'ada@example.com', body: 'You earned 5 EUR',
+  subject: 'Spring', webhookUrl: null, secret: null, campaignId: 'c1', earningId: 'e1', ...overrides,
+});
+const never = new AbortController().signal;
+const clock = () => new Date('2026-03-01T10:00:00Z');
+
+describe('message channels', () => {
+  describe('webhook signature', () => {
+    it('is HMAC-SHA256 over "<t>.<body>", as a receiver checks it', () => {
+      const header = signatureHeader('s3cret', '{"a":1}', 1772359200);
+      expect(header).to.match(/^t=1772359200,v1=[0-9a-f]{64}$/);
+      expect(verifySignature('s3cret', '{"a":1}', header)).to.equal(true);
+      expect(verifySignature('other', '{"a":1}', header)).to.equal(false);
+      expect(verifySignature('s3cret', '{"a":2}', header)).to.equal(false);
+      expect(verifySignature('s3cret', '{"a":1}', undefined)).to.equal(false);
+    });
+  });
+
+  describe('webhook', () => {
+    it('POSTs the message signed, with the message id as Idempotency-Key; a 500 is a failure', async () => {
+      const receiver = await startWebhookReceiver({ secret: 'campaign-secret', failFirst: 1 });
+      try {
+        const deliver = webhookChannel({ secret: 'global', timeoutMs: 5000, clock });
+        const outgoing = message({ webhookUrl: receiver.url, secret: 'campaign-secret' });
+        await deliver(outgoing, never).then(() => expect.fail('a 500 must fail'), (error: Error) => expect(error.message).to.include('HTTP 500'));
+        await deliver(outgoing, never);
+        expect(receiver.received).to.have.length(2);
+        for (const got of receiver.received) {
+          expect(got).to.include({ idempotencyKey: outgoing.messageId, signed: true });
+          expect(got.body).to.deep.equal({ messageId: outgoing.messageId, recipient: 'ada@example.com', body: 'You earned 5 EUR', campaignId: 'c1', earningId: 'e1' });
+        }
+        expect(receiver.received.map((got) => got.status)).to.deep.equal([500, 200]);
+      } finally {
+        await receiver.close();
+      }
+    });
+
+    it('signs with the global secret when the campaign has none', async () => {
+      const receiver = await startWebhookReceiver({ secret: 'global' });
+      try {
+        await webhookChannel({ secret: 'global', timeoutMs: 5000, clock })(message({ webhookUrl: receiver.url }), never);
+        expect(receiver.received[0]).to.include({ signed: true, status: 200 });
+      } finally {
+        await receiver.close();
+      }
+    });
+
+    it('refuses to send unsigned', async () => {
+      await webhookChannel({ secret: undefined, timeoutMs: 5000, clock })(message({ webhookUrl: 'http://127.0.0.1:1/hook' }), never)
+        .then(() => expect.fail('must fail'), (error: Error) => expect(error.message).to.include('WEBHOOK_SECRET'));
+    });
+
+    it('fails when the receiver does not answer within the timeout', async () => {
+      const server = createServer(() => undefined); // never answers
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+        await webhookChannel({ secret: 's', timeoutMs: 200, clock })(message({ webhookUrl: url }), never)
+          .then(() => expect.fail('must time out'), (error: Error) => expect(error.message).to.include('within 200 ms'));
+      } finally {
+        server.closeAllConnections();
+        server.close();
+      }
+    });
+  });
+
+  describe('email', () => {
+    it('sends through SMTP with a Message-ID derived from the message id', async () => {
+      const smtp = await startSmtpRecorder();
+      const channel = emailChannel({ smtpUrl: smtp.url, from: 'Tally <tally@example.com>' });
+      try {
+        await channel.deliver(message({ channel: 'email' }), never);
+        expect(smtp.mails).to.have.length(1);
+        const [mail] = smtp.mails;
+        expect(mail!.to).to.deep.equal(['ada@example.com']);
+        expect(mail!.from).to.equal('tally@example.com');
+        expect(mail!.raw).to.include('Message-ID: <7b0a4c1e-1111-5222-8333-444455556666@tally>');
+        expect(mail!.raw).to.include('Subject: Spring');
+        expect(mail!.raw).to.include('You earned 5 EUR');
+      } finally {
+        channel.close();
+        await smtp.close();
+      }
+    });
+
+    it('fails, saying so, without SMTP_URL', async () => {
+      await emailChannel({ smtpUrl: undefined, from: 'x@y' }).deliver(message({ channel: 'email' }), never)
+        .then(() => expect.fail('must fail'), (error: Error) => expect(error.message).to.include('SMTP_URL'));
+    });
+  });
+
+  it('log: one log line with the message', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({ write: (line: Buffer, _encoding, done) => void (lines.push(JSON.parse(line.toString()) as Record<string, unknown>), done()) });
+    await logChannel(pino({ level: 'info' }, sink))(message({ channel: 'log' }), never);
+    expect(lines.some((line) => line.msg === 'message' && line.body === 'You earned 5 EUR' && line.recipient === 'ada@example.com')).to.equal(true);
+  });
+});
