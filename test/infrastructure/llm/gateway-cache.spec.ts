@@ -2,71 +2,60 @@ import { expect } from 'chai';
 import { cacheKey, CACHE_KEY_PREFIX } from '../../../infrastructure/llm/cache-key.ts';
 import type { ProviderCall } from '../../../infrastructure/llm/llm-provider.ts';
 import { memoryCache } from '../../../infrastructure/llm/memory-cache.ts';
-import { startFakeAnthropic } from '../../support/fake-llm/fake-anthropic-server.ts';
-import { startFakeOpenAi } from '../../support/fake-llm/fake-openai-server.ts';
-import type { FakeLlmServer } from '../../support/fake-llm/scripted-llm-server.ts';
+import { useFakeLlmServers } from '../../support/fake-llm/fake-llm-servers.ts';
 import { testGateway } from '../../support/llm-test-gateway.ts';
 
 describe('LLM gateway: the response cache (in process)', () => {
-  let openai: FakeLlmServer;
-  let anthropic: FakeLlmServer;
-  beforeEach(async () => {
-    openai = await startFakeOpenAi();
-    anthropic = await startFakeAnthropic();
-  });
-  afterEach(async () => {
-    await openai.close();
-    await anthropic.close();
-  });
+  const servers = useFakeLlmServers();
 
   it('answers the second identical request from the cache, without asking the provider again', async () => {
-    openai.script({ answer: 'once', inputTokens: 10, outputTokens: 2 });
-    const gateway = testGateway({ openai, fallback: ['openai'] });
+    servers.openai.script({ answer: 'once', inputTokens: 10, outputTokens: 2 });
+    const gateway = testGateway({ openai: servers.openai, fallback: ['openai'] });
     const first = await gateway.generate({ prompt: 'hi', system: 'terse', temperature: 0 });
     const second = await gateway.generate({ prompt: 'hi', system: 'terse', temperature: 0 });
     expect(first.cached).to.equal(false);
     expect(second).to.deep.equal({ ...first, cached: true });
-    expect(openai.completions()).to.have.length(1);
+    expect(servers.openai.completions()).to.have.length(1);
     await gateway.close();
   });
 
   it('asks again when anything that shapes the answer differs', async () => {
-    const gateway = testGateway({ openai, fallback: ['openai'] });
+    const gateway = testGateway({ openai: servers.openai, fallback: ['openai'] });
     const base = { prompt: 'hi', system: 's', maxTokens: 10, temperature: 0.5 };
     await gateway.generate(base);
     for (const change of [{ prompt: 'ho' }, { system: 't' }, { maxTokens: 11 }, { temperature: 0.6 }, { model: 'gpt-4.1-mini' }]) {
       expect((await gateway.generate({ ...base, ...change })).cached, JSON.stringify(change)).to.equal(false);
     }
-    expect(openai.completions()).to.have.length(6);
+    expect(servers.openai.completions()).to.have.length(6);
     await gateway.close();
   });
 
   it('with useCache false neither reads nor writes the cache', async () => {
-    const gateway = testGateway({ openai, fallback: ['openai'] });
+    const gateway = testGateway({ openai: servers.openai, fallback: ['openai'] });
     await gateway.generate({ prompt: 'hi', useCache: false });
     expect((await gateway.generate({ prompt: 'hi' })).cached).to.equal(false); // nothing was written
     expect((await gateway.generate({ prompt: 'hi', useCache: false })).cached).to.equal(false); // nor read
     expect((await gateway.generate({ prompt: 'hi' })).cached).to.equal(true);
-    expect(openai.completions()).to.have.length(3);
+    expect(servers.openai.completions()).to.have.length(3);
     await gateway.close();
   });
 
   it("caches the fallback's answer under its own key, and serves it only when the providers before it fail", async () => {
-    openai.script({ status: 500 }, { status: 500 }, { status: 500 }, { status: 400 });
-    const gateway = testGateway({ openai, anthropic, fallback: ['openai', 'anthropic'] });
+    servers.openai.script({ status: 500 }, { status: 500 }, { status: 500 }, { status: 400 });
+    const gateway = testGateway({ openai: servers.openai, anthropic: servers.anthropic, fallback: ['openai', 'anthropic'] });
     const during = await gateway.generate({ prompt: 'hi' });
     expect(during).to.include({ provider: 'anthropic', cached: false });
     // OpenAI still down (asked again, live): anthropic's answer comes from the cache, without a call.
     expect(await gateway.generate({ prompt: 'hi' })).to.deep.equal({ ...during, cached: true });
-    expect(openai.completions()).to.have.length(4);
+    expect(servers.openai.completions()).to.have.length(4);
     // OpenAI back: its fresh answer wins over anthropic's cached one.
     expect(await gateway.generate({ prompt: 'hi' })).to.include({ provider: 'openai', cached: false });
-    expect(anthropic.completions()).to.have.length(1);
+    expect(servers.anthropic.completions()).to.have.length(1);
     await gateway.close();
   });
 
   it('clears only its own entries, and counts them', async () => {
-    const gateway = testGateway({ openai, fallback: ['openai'] });
+    const gateway = testGateway({ openai: servers.openai, fallback: ['openai'] });
     await gateway.generate({ prompt: 'a' });
     await gateway.generate({ prompt: 'b' });
     expect(await gateway.clearCache()).to.equal(2);
@@ -76,12 +65,12 @@ describe('LLM gateway: the response cache (in process)', () => {
   });
 
   it('expires entries after the TTL, and caches nothing with a TTL of 0', async () => {
-    const short = testGateway({ openai, fallback: ['openai'], cache: memoryCache({ ttlSeconds: 1 }) });
+    const short = testGateway({ openai: servers.openai, fallback: ['openai'], cache: memoryCache({ ttlSeconds: 1 }) });
     await short.generate({ prompt: 'hi' });
     expect((await short.generate({ prompt: 'hi' })).cached).to.equal(true);
     await new Promise((resolve) => setTimeout(resolve, 1100));
     expect((await short.generate({ prompt: 'hi' })).cached).to.equal(false);
-    const none = testGateway({ openai, fallback: ['openai'], cache: memoryCache({ ttlSeconds: 0 }) });
+    const none = testGateway({ openai: servers.openai, fallback: ['openai'], cache: memoryCache({ ttlSeconds: 0 }) });
     await none.generate({ prompt: 'x' });
     expect((await none.generate({ prompt: 'x' })).cached).to.equal(false);
     await short.close();

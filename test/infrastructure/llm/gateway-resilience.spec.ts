@@ -2,70 +2,60 @@ import { expect } from 'chai';
 import { toProblem } from '../../../infrastructure/http/problem.ts';
 import { AllProvidersFailedError } from '../../../infrastructure/llm/all-providers-failed-error.ts';
 import { capturedLogger, WARN } from '../../support/captured-logger.ts';
-import { startFakeAnthropic } from '../../support/fake-llm/fake-anthropic-server.ts';
 import { startFakeOpenAi } from '../../support/fake-llm/fake-openai-server.ts';
-import type { FakeLlmServer } from '../../support/fake-llm/scripted-llm-server.ts';
+import { useFakeLlmServers } from '../../support/fake-llm/fake-llm-servers.ts';
 import { testGateway } from '../../support/llm-test-gateway.ts';
 
 const failure = (promise: Promise<unknown>): Promise<unknown> => promise.then(() => expect.fail('expected a failure'), (error: unknown) => error);
 
 /** Timeouts, the one retry policy, and the fallback chain, against providers that misbehave in every way they do. */
 describe('LLM gateway: retries, timeouts and fallback', () => {
-  let openai: FakeLlmServer;
-  let anthropic: FakeLlmServer;
-  beforeEach(async () => {
-    openai = await startFakeOpenAi();
-    anthropic = await startFakeAnthropic();
-  });
-  afterEach(async () => {
-    await openai.close();
-    await anthropic.close();
-  });
+  const servers = useFakeLlmServers();
 
   it('retries a 429 after the Retry-After it was given, then takes the answer', async () => {
-    openai.script({ status: 429, retryAfter: '0.3' }, { answer: 'after the wait' });
-    const gateway = testGateway({ openai, fallback: ['openai'] });
+    servers.openai.script({ status: 429, retryAfter: '0.3' }, { answer: 'after the wait' });
+    const gateway = testGateway({ openai: servers.openai, fallback: ['openai'] });
     const generated = await gateway.generate({ prompt: 'hi' });
     expect(generated).to.include({ text: 'after the wait', provider: 'openai' });
-    const [first, second] = openai.completions();
+    const [first, second] = servers.openai.completions();
     expect(second!.at - first!.at).to.be.at.least(300);
     expect(second!.headers['x-stainless-retry-count']).to.equal('0'); // the SDK did not retry: the gateway did
     await gateway.close();
   });
 
   it('does not wait out a Retry-After longer than the cap: the next provider answers now', async () => {
-    openai.script({ status: 429, retryAfter: '3600' });
-    const gateway = testGateway({ openai, anthropic, fallback: ['openai', 'anthropic'] });
+    servers.openai.script({ status: 429, retryAfter: '3600' });
+    const gateway = testGateway({ openai: servers.openai, anthropic: servers.anthropic, fallback: ['openai', 'anthropic'] });
     const started = Date.now();
     expect((await gateway.generate({ prompt: 'hi' })).provider).to.equal('anthropic');
     expect(Date.now() - started).to.be.below(1500);
-    expect(openai.completions()).to.have.length(1);
+    expect(servers.openai.completions()).to.have.length(1);
     await gateway.close();
   });
 
   it('retries a 500 with backoff, and falls back to the next provider when it keeps failing', async () => {
-    openai.fallbackStep = { status: 500 };
+    servers.openai.fallbackStep = { status: 500 };
     const { logger, entries } = capturedLogger();
-    const gateway = testGateway({ openai, anthropic, fallback: ['openai', 'anthropic'], retry: { retries: 2 }, logger });
+    const gateway = testGateway({ openai: servers.openai, anthropic: servers.anthropic, fallback: ['openai', 'anthropic'], retry: { retries: 2 }, logger });
     const generated = await gateway.generate({ prompt: 'hi' });
     expect(generated.provider).to.equal('anthropic');
-    expect(openai.completions()).to.have.length(3);
+    expect(servers.openai.completions()).to.have.length(3);
     expect(entries.find((entry) => entry.level === WARN && entry.provider === 'openai')?.error).to.match(/server-error \(HTTP 500: .*\) after 3 attempts/);
     await gateway.close();
   });
 
   it('recovers from a 5xx on a retry without falling back', async () => {
-    anthropic.script({ status: 503 }, { status: 502 }, { answer: 'third time' });
-    const gateway = testGateway({ anthropic, fallback: ['anthropic', 'offline'] });
+    servers.anthropic.script({ status: 503 }, { status: 502 }, { answer: 'third time' });
+    const gateway = testGateway({ anthropic: servers.anthropic, fallback: ['anthropic', 'offline'] });
     expect(await gateway.generate({ prompt: 'hi' })).to.include({ text: 'third time', provider: 'anthropic' });
     await gateway.close();
   });
 
   it('never retries another 4xx: the same request would be refused again', async () => {
-    openai.script({ status: 400, message: 'bad request' });
-    const gateway = testGateway({ openai, anthropic, fallback: ['openai', 'anthropic'] });
+    servers.openai.script({ status: 400, message: 'bad request' });
+    const gateway = testGateway({ openai: servers.openai, anthropic: servers.anthropic, fallback: ['openai', 'anthropic'] });
     expect((await gateway.generate({ prompt: 'hi' })).provider).to.equal('anthropic');
-    expect(openai.completions()).to.have.length(1);
+    expect(servers.openai.completions()).to.have.length(1);
     await gateway.close();
   });
 
@@ -80,31 +70,31 @@ describe('LLM gateway: retries, timeouts and fallback', () => {
 
   for (const hang of ['before-headers', 'after-headers'] as const) {
     it(`times out a provider that hangs (${hang}) and falls back to the next, without retrying it`, async () => {
-      openai.script({ hang });
-      const gateway = testGateway({ openai, anthropic, fallback: ['openai', 'anthropic'], timeoutMs: 300 });
+      servers.openai.script({ hang });
+      const gateway = testGateway({ openai: servers.openai, anthropic: servers.anthropic, fallback: ['openai', 'anthropic'], timeoutMs: 300 });
       const started = Date.now();
       const generated = await gateway.generate({ prompt: 'hi' });
       expect(generated.provider).to.equal('anthropic');
       expect(Date.now() - started).to.be.within(300, 1500);
-      expect(openai.completions()).to.have.length(1);
+      expect(servers.openai.completions()).to.have.length(1);
       await gateway.close();
     });
   }
 
   it('falls back when the answer is not JSON, or is JSON without text', async () => {
-    openai.script({ malformed: true });
-    anthropic.script({ body: { id: 'msg', type: 'message', content: [] } });
-    const gateway = testGateway({ openai, anthropic, fallback: ['openai', 'anthropic', 'offline'] });
+    servers.openai.script({ malformed: true });
+    servers.anthropic.script({ body: { id: 'msg', type: 'message', content: [] } });
+    const gateway = testGateway({ openai: servers.openai, anthropic: servers.anthropic, fallback: ['openai', 'anthropic', 'offline'] });
     expect((await gateway.generate({ prompt: 'hi' })).provider).to.equal('offline');
-    expect(openai.completions()).to.have.length(1);
-    expect(anthropic.completions()).to.have.length(1);
+    expect(servers.openai.completions()).to.have.length(1);
+    expect(servers.anthropic.completions()).to.have.length(1);
     await gateway.close();
   });
 
   it('when every provider fails, rejects naming each error; the mapper makes it a 502 problem', async () => {
-    openai.fallbackStep = { status: 500, message: 'openai is on fire' };
-    anthropic.script({ malformed: true });
-    const gateway = testGateway({ openai, anthropic, fallback: ['openai', 'anthropic'], retry: { retries: 1 } });
+    servers.openai.fallbackStep = { status: 500, message: 'openai is on fire' };
+    servers.anthropic.script({ malformed: true });
+    const gateway = testGateway({ openai: servers.openai, anthropic: servers.anthropic, fallback: ['openai', 'anthropic'], retry: { retries: 1 } });
     const error = await failure(gateway.generate({ prompt: 'hi' }));
     expect(error).to.be.instanceOf(AllProvidersFailedError);
     const { failures } = error as AllProvidersFailedError;
@@ -126,8 +116,8 @@ describe('LLM gateway: retries, timeouts and fallback', () => {
       { provider: 'anthropic', error: 'not configured (no API key)' },
     ]);
     expect(toProblem(none)).to.include({ status: 503 });
-    openai.script({ hang: 'before-headers' });
-    const hanging = testGateway({ openai, fallback: ['openai'], timeoutMs: 200 });
+    servers.openai.script({ hang: 'before-headers' });
+    const hanging = testGateway({ openai: servers.openai, fallback: ['openai'], timeoutMs: 200 });
     const timedOut = await failure(hanging.generate({ prompt: 'hi' }));
     expect((timedOut as AllProvidersFailedError).failures[0]?.error).to.equal('timeout (no answer within 200 ms)');
     expect(toProblem(timedOut)).to.include({ status: 503 });
@@ -136,13 +126,13 @@ describe('LLM gateway: retries, timeouts and fallback', () => {
   });
 
   it('stops at once when the caller gives up, asking no further provider', async () => {
-    openai.script({ hang: 'before-headers' });
-    const gateway = testGateway({ openai, anthropic, fallback: ['openai', 'anthropic'], timeoutMs: 5000 });
+    servers.openai.script({ hang: 'before-headers' });
+    const gateway = testGateway({ openai: servers.openai, anthropic: servers.anthropic, fallback: ['openai', 'anthropic'], timeoutMs: 5000 });
     const caller = new AbortController();
     setTimeout(() => caller.abort(new Error('client went away')), 100);
     const error = await failure(gateway.generate({ prompt: 'hi' }, caller.signal));
     expect((error as Error).message).to.equal('client went away');
-    expect(anthropic.completions()).to.have.length(0);
+    expect(servers.anthropic.completions()).to.have.length(0);
     await gateway.close();
   });
 });

@@ -1,31 +1,21 @@
 import { expect } from 'chai';
 import { OFFLINE_MODEL } from '../../../infrastructure/llm/offline-provider.ts';
-import { startFakeAnthropic } from '../../support/fake-llm/fake-anthropic-server.ts';
 import { startFakeOpenAi } from '../../support/fake-llm/fake-openai-server.ts';
-import type { FakeLlmServer } from '../../support/fake-llm/scripted-llm-server.ts';
+import { useFakeLlmServers } from '../../support/fake-llm/fake-llm-servers.ts';
 import { testGateway } from '../../support/llm-test-gateway.ts';
 
 /** Each provider through its real SDK client, against a local server that speaks its API. */
 describe('LLM providers', () => {
-  let openai: FakeLlmServer;
-  let anthropic: FakeLlmServer;
-  beforeEach(async () => {
-    openai = await startFakeOpenAi();
-    anthropic = await startFakeAnthropic();
-  });
-  afterEach(async () => {
-    await openai.close();
-    await anthropic.close();
-  });
+  const servers = useFakeLlmServers();
 
   it('openai: sends a chat completion and reads the text and token counts from usage', async () => {
-    openai.script({ answer: 'Spring is here.', inputTokens: 12, outputTokens: 4, model: 'gpt-4o-mini-2024-07-18' });
-    const gateway = testGateway({ openai, fallback: ['openai'] });
+    servers.openai.script({ answer: 'Spring is here.', inputTokens: 12, outputTokens: 4, model: 'gpt-4o-mini-2024-07-18' });
+    const gateway = testGateway({ openai: servers.openai, fallback: ['openai'] });
     const generated = await gateway.generate({ prompt: 'Describe spring', system: 'Be brief', maxTokens: 50, temperature: 0.2 });
     expect(generated).to.deep.equal({
       text: 'Spring is here.', model: 'gpt-4o-mini-2024-07-18', provider: 'openai', tokenCount: 16, inputTokens: 12, outputTokens: 4, cached: false,
     });
-    const [request] = openai.completions();
+    const [request] = servers.openai.completions();
     expect(request?.body).to.deep.equal({
       model: 'gpt-4o-mini',
       messages: [{ role: 'system', content: 'Be brief' }, { role: 'user', content: 'Describe spring' }],
@@ -38,32 +28,32 @@ describe('LLM providers', () => {
   });
 
   it('anthropic: sends a message and reads the text and token counts from usage', async () => {
-    anthropic.script({ answer: 'Autumn leaves.', inputTokens: 20, outputTokens: 5, model: 'claude-haiku-4-5-20251001' });
-    const gateway = testGateway({ anthropic, fallback: ['anthropic'] });
+    servers.anthropic.script({ answer: 'Autumn leaves.', inputTokens: 20, outputTokens: 5, model: 'claude-haiku-4-5-20251001' });
+    const gateway = testGateway({ anthropic: servers.anthropic, fallback: ['anthropic'] });
     const generated = await gateway.generate({ prompt: 'Describe autumn', system: 'Be brief' });
     expect(generated).to.deep.equal({
       text: 'Autumn leaves.', model: 'claude-haiku-4-5-20251001', provider: 'anthropic', tokenCount: 25, inputTokens: 20, outputTokens: 5, cached: false,
     });
-    expect(anthropic.completions()[0]?.body).to.deep.equal({
+    expect(servers.anthropic.completions()[0]?.body).to.deep.equal({
       model: 'claude-haiku-4-5', max_tokens: 1024, messages: [{ role: 'user', content: 'Describe autumn' }], system: 'Be brief',
     });
     await gateway.close();
   });
 
   it('uses the requested model for the provider asked first, and the configured ones for the fallbacks', async () => {
-    openai.script({ status: 400, message: 'no such model' });
-    const gateway = testGateway({ openai, anthropic, fallback: ['openai', 'anthropic'] });
+    servers.openai.script({ status: 400, message: 'no such model' });
+    const gateway = testGateway({ openai: servers.openai, anthropic: servers.anthropic, fallback: ['openai', 'anthropic'] });
     const generated = await gateway.generate({ prompt: 'hi', model: 'gpt-4.1-nano' });
-    expect((openai.completions()[0]?.body as { model: string }).model).to.equal('gpt-4.1-nano');
-    expect((anthropic.completions()[0]?.body as { model: string }).model).to.equal('claude-haiku-4-5');
+    expect((servers.openai.completions()[0]?.body as { model: string }).model).to.equal('gpt-4.1-nano');
+    expect((servers.anthropic.completions()[0]?.body as { model: string }).model).to.equal('claude-haiku-4-5');
     expect(generated.provider).to.equal('anthropic');
     await gateway.close();
   });
 
   it('asks the requested provider first, then the rest of the chain', async () => {
-    const gateway = testGateway({ openai, anthropic, fallback: ['openai', 'anthropic'] });
+    const gateway = testGateway({ openai: servers.openai, anthropic: servers.anthropic, fallback: ['openai', 'anthropic'] });
     expect((await gateway.generate({ prompt: 'hi', provider: 'anthropic' })).provider).to.equal('anthropic');
-    expect(openai.completions()).to.have.length(0);
+    expect(servers.openai.completions()).to.have.length(0);
     await gateway.close();
   });
 
@@ -89,15 +79,15 @@ describe('LLM providers', () => {
   });
 
   it('lists each provider: configured, model, and reachable by its models list within a short timeout', async () => {
-    anthropic.modelsStep = { hang: 'before-headers' };
-    const gateway = testGateway({ openai, anthropic, fallback: ['anthropic', 'openai'] });
+    servers.anthropic.modelsStep = { hang: 'before-headers' };
+    const gateway = testGateway({ openai: servers.openai, anthropic: servers.anthropic, fallback: ['anthropic', 'openai'] });
     const providers = await gateway.providers();
     expect(providers).to.deep.equal([
       { provider: 'anthropic', configured: true, model: 'claude-haiku-4-5', reachable: false, error: 'no answer within 500 ms' },
       { provider: 'openai', configured: true, model: 'gpt-4o-mini', reachable: true },
       { provider: 'offline', configured: true, model: OFFLINE_MODEL, reachable: true },
     ]);
-    expect(openai.requests.map((request) => request.path)).to.deep.equal(['/v1/models']);
+    expect(servers.openai.requests.map((request) => request.path)).to.deep.equal(['/v1/models']);
     await gateway.close();
   });
 
