@@ -8,6 +8,7 @@ import { refuseUnstorableParams, refuseUnstorableQuery } from '../infrastructure
 import type { Logger } from '../infrastructure/logger.ts';
 import type { ChannelListener } from '../infrastructure/postgres/notifications.ts';
 import { createDecisionWaiters } from './decision-waiters.ts';
+import { redactSecrets } from './redact-secrets.ts';
 import { messageRoutes } from './message-routes.ts';
 import { numberParam, stringParam } from './query-params.ts';
 import { createReadModelQueries } from './read-model-queries.ts';
@@ -85,7 +86,7 @@ export const createQueryApi = ({ knex, store, readModelChanges, username, passwo
   app.get('/streams/:streamId', async (req, res) => {
     const events = [];
     for await (const event of store.readStream(req.params.streamId)) {
-      events.push({ ...event, revision: event.revision.toString() });
+      events.push({ ...event, data: redactSecrets(event.data), revision: event.revision.toString() });
     }
     if (events.length === 0) throw notFound(`stream ${req.params.streamId} not found`);
     res.json({ streamId: req.params.streamId, events });
