@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createCommandApi } from '../commands/http/command-api.ts';
 import { followRuleBook } from '../commands/live-rule-book.ts';
 import { startCampaignSchedule, type CampaignSchedule } from '../commands/reactors/campaign-schedule.ts';
-import { startMessageDelivery } from '../commands/reactors/message-delivery.ts';
+import { CAMPAIGN_DESCRIPTIONS_CHECKPOINT, startCampaignDescriptions } from '../commands/reactors/campaign-descriptions.ts';
+import { MESSAGE_DELIVERY_SUBSCRIBER, startMessageDelivery } from '../commands/reactors/message-delivery.ts';
 import { MESSAGE_REQUESTS_CHECKPOINT, startMessageRequests } from '../commands/reactors/message-requests.ts';
 import { RULE_ENGINE_CHECKPOINT, startRuleEngine } from '../commands/reactors/rule-engine.ts';
 import { restoreRuleBook } from '../commands/restore-rule-book.ts';
@@ -132,6 +133,11 @@ export const startTally = async ({ config, logger, roles = ROLES, clock = () => 
       stack.push(() => election.stop());
     };
 
+    // One gateway per process, for the roles that ask language models (the /ai routes, message composition,
+    // campaign copy), so that they share one response cache (and its Redis connection). Made before the
+    // reactors, so that it closes after they have stopped.
+    const llm: LlmGateway | undefined = roles.includes('command') || roles.includes('reactor') ? llmGatewayFromConfig(config, logger) : undefined;
+    if (llm) stack.push(() => llm.close());
     let schedule: CampaignSchedule | undefined;
     if (roles.includes('reactor')) {
       elect('rule-engine', [RULE_ENGINE_CHECKPOINT], () => startRuleEngine({ store, checkpoints, snapshots, clock, logger, board, onFatal, batchLingerMs: config.batchLingerMs }));
@@ -142,28 +148,20 @@ export const startTally = async ({ config, logger, roles = ROLES, clock = () => 
       const { channels, close: closeChannels } = createChannels(config.messaging, logger, clock);
       stack.push(async () => closeChannels());
       const policy = { maxAttempts: config.messaging.maxAttempts, baseMs: config.messaging.retryBaseMs };
-      elect('messaging', [MESSAGE_REQUESTS_CHECKPOINT], async () => {
+      elect('messaging', [MESSAGE_REQUESTS_CHECKPOINT, MESSAGE_DELIVERY_SUBSCRIBER], async () => {
         const requests = await startMessageRequests({ store, checkpoints, clock, logger, board, onFatal });
-        // `llm` (below) is set by the time a leader starts: the election answers after this function has returned.
-        const delivery = await startMessageDelivery({ store, clock, logger, channels, llm, policy });
+        const delivery = await startMessageDelivery({ store, clock, logger, channels, llm, policy, board });
         return { stop: async () => void (await Promise.all([delivery.stop(), requests.stop()])) };
       });
+      if (llm) elect('campaign-copy', [CAMPAIGN_DESCRIPTIONS_CHECKPOINT], () => startCampaignDescriptions({ store, checkpoints, llm, clock, logger, board, onFatal }));
     }
     if (roles.includes('projector')) {
       elect('projector', allProjections.map(projectionCheckpoint), () => startProjector({ store, knex, checkpoints, projections: allProjections, logger, board, onFatal, batchLingerMs: config.batchLingerMs }));
     }
-    // One gateway per process, for the roles that ask language models (the /ai routes, message composition),
-    // so that they share one response cache (and its Redis connection).
-    let llm: LlmGateway | undefined;
-    if (roles.includes('command') || roles.includes('reactor')) {
-      const gateway = llmGatewayFromConfig(config, logger);
-      stack.push(() => gateway.close());
-      llm = gateway;
-    }
     const health = createHealthCheck({
       knex,
       store,
-      subscribers: [...allProjections.map(projectionCheckpoint), RULE_ENGINE_CHECKPOINT, MESSAGE_REQUESTS_CHECKPOINT],
+      subscribers: [...allProjections.map(projectionCheckpoint), RULE_ENGINE_CHECKPOINT, MESSAGE_REQUESTS_CHECKPOINT, MESSAGE_DELIVERY_SUBSCRIBER, CAMPAIGN_DESCRIPTIONS_CHECKPOINT],
       maxLagSeconds: config.healthMaxLagSeconds,
       warnings: healthWarnings,
       ...(llm ? { cache: () => llm.cacheHealth() } : {}),

@@ -109,4 +109,24 @@ export const readModelMigrations: readonly Migration[] = [
       await knex.schema.dropTable('rm_messages');
     },
   },
+  {
+    // Campaign copy (issue 10): who wrote the description; and the campaign's notifications, without their secret.
+    name: '004_campaign_copy_and_notifications',
+    up: async (knex) => {
+      await knex.schema.alterTable('rm_campaigns', (t) => {
+        t.text('description_status');
+        t.text('description_prompt');
+        t.text('description_provider');
+        t.text('description_model');
+        t.boolean('description_cached');
+        t.timestamp('description_generated_at', { useTz: true });
+        t.jsonb('notifications');
+      });
+    },
+    down: async (knex) => {
+      await knex.schema.alterTable('rm_campaigns', (t) => {
+        for (const column of ['description_status', 'description_prompt', 'description_provider', 'description_model', 'description_cached', 'description_generated_at', 'notifications']) t.dropColumn(column);
+      });
+    },
+  },
 ];

@@ -17,6 +17,10 @@ export interface CampaignView {
   id: string;
   name: string;
   description: string | null;
+  /** Null when the description was given (or none was); else whether the gateway has written it yet, and who did. */
+  descriptionGeneration: DescriptionGenerationView | null;
+  /** What the campaign sends for each earning, never with its webhook secret (`hasSecret` says whether there is one). */
+  notifications: unknown;
   currency: string;
   budget: number | null;
   startsAt: string | null;
@@ -27,6 +31,10 @@ export interface CampaignView {
   rules: RuleView[];
   totals: { earnings: number; amount: number };
 }
+
+export type DescriptionGenerationView =
+  | { status: 'pending'; prompt: string | null }
+  | { status: 'generated'; prompt: string | null; provider: string; model: string; cached: boolean; generatedAt: string };
 
 export interface EarningView {
   id: string;
@@ -53,8 +61,26 @@ export interface TrackedEventView {
   document: unknown;
 }
 
+interface CampaignRow {
+  description_status: 'pending' | 'generated' | null;
+  description_prompt: string | null;
+  description_provider: string | null;
+  description_model: string | null;
+  description_cached: boolean | null;
+  description_generated_at: Date | null;
+}
+
 const iso = (value: Date | null): string | null => (value === null ? null : value.toISOString());
 const decimal = (value: string | null): number | null => (value === null ? null : Number(value));
+
+const descriptionGeneration = (row: CampaignRow): DescriptionGenerationView | null => {
+  if (row.description_status === null) return null;
+  if (row.description_status === 'pending') return { status: 'pending', prompt: row.description_prompt };
+  return {
+    status: 'generated', prompt: row.description_prompt, provider: row.description_provider ?? '', model: row.description_model ?? '',
+    cached: row.description_cached ?? false, generatedAt: iso(row.description_generated_at)!,
+  };
+};
 
 export const createReadModelQueries = (knex: Knex) => ({
   async campaign(id: string): Promise<CampaignView | undefined> {
@@ -65,8 +91,8 @@ export const createReadModelQueries = (knex: Knex) => ({
       knex('rm_earnings').where({ campaign_id: id }).first(knex.raw('count(*)::int as earnings'), knex.raw('coalesce(sum(amount), 0)::text as amount')),
     ]);
     return {
-      id: row.id, name: row.name, description: row.description, currency: row.currency,
-      budget: decimal(row.budget), startsAt: iso(row.starts_at), endsAt: iso(row.ends_at),
+      id: row.id, name: row.name, description: row.description, descriptionGeneration: descriptionGeneration(row), notifications: row.notifications ?? null,
+      currency: row.currency, budget: decimal(row.budget), startsAt: iso(row.starts_at), endsAt: iso(row.ends_at),
       status: row.status, createdAt: iso(row.created_at)!, revision: String(row.revision),
       rules: rules.map((rule) => ({
         id: rule.id, name: rule.name, priority: rule.priority, conditions: rule.conditions,
@@ -76,7 +102,7 @@ export const createReadModelQueries = (knex: Knex) => ({
     };
   },
 
-  async campaigns(limit: number, offset: number): Promise<Omit<CampaignView, 'rules' | 'totals'>[]> {
+  async campaigns(limit: number, offset: number): Promise<Omit<CampaignView, 'rules' | 'totals' | 'descriptionGeneration' | 'notifications'>[]> {
     const rows = await knex('rm_campaigns').orderBy('created_at', 'desc').limit(limit).offset(offset);
     return rows.map((row) => ({
       id: row.id, name: row.name, description: row.description, currency: row.currency,

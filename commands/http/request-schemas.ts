@@ -23,6 +23,8 @@ export interface CreateCampaignBody {
   startsAt?: string;
   endsAt?: string;
   notifications?: CampaignNotifications;
+  generateDescription?: boolean;
+  descriptionPrompt?: string;
 }
 
 /** Shapes only: exactly one of template and prompt, the path and webhookUrl are the campaign decider's to check (a 400 with a pointer). */
@@ -54,6 +56,11 @@ export const createCampaignSchema = {
     startsAt: dateTime,
     endsAt: dateTime,
     notifications: notificationsSchema,
+    generateDescription: { type: 'boolean', description: 'true: the AI gateway writes the description from the name (not with an explicit description)' },
+    descriptionPrompt: {
+      type: 'string', minLength: 1, maxLength: 10_000, pattern: '\\S',
+      description: 'what the generated description should say, besides the name; implies generateDescription (not with an explicit description)',
+    },
   },
 } as const;
 

@@ -43,9 +43,12 @@ export const startCampaignSchedule = ({ store, clock, logger, cron = '* * * * * 
       if (event.type === 'CampaignCreated') {
         const { status, startsAt, endsAt } = event.data;
         if (startsAt || endsAt) campaigns.set(campaignId, { status, startsAt: startsAt ? Date.parse(startsAt) : null, endsAt: endsAt ? Date.parse(endsAt) : null });
-      } else if (event.type !== 'RuleAdded' && event.type !== 'RuleRemoved') {
+      } else {
+        // Rules and the description leave the status as it is.
+        const status = statusAfter(event);
+        if (status === null) continue;
         const campaign = campaigns.get(campaignId);
-        if (campaign) campaign.status = statusAfter(event)!;
+        if (campaign) campaign.status = status;
         if (event.type === 'CampaignEnded') campaigns.delete(campaignId);
       }
     }

@@ -9,10 +9,14 @@ import { ConcurrencyError, isAtOrAfter, type EventMetadata, type EventStore, typ
 import type { LlmGateway } from '../../infrastructure/llm/llm-gateway.ts';
 import type { Logger } from '../../infrastructure/logger.ts';
 import type { Channels } from '../../infrastructure/messaging/channel.ts';
+import type { StatusBoard } from '../../infrastructure/postgres/subscriber-status.ts';
 import { retryUntilStopped } from '../../infrastructure/retry-until-stopped.ts';
 import { sleep } from '../../infrastructure/sleep.ts';
 import { composeMessage } from './message-composition.ts';
 import type { RunningReactor } from './rule-engine.ts';
+
+/** Its row on /health: it keeps no checkpoint (it folds the log from the start), so its position is the subscription's. */
+export const MESSAGE_DELIVERY_SUBSCRIBER = 'reactor:message-delivery';
 
 /** Deliveries at once: a slow webhook holds one of these, not the others. */
 const MAX_IN_FLIGHT = 16;
@@ -27,6 +31,13 @@ export interface MessageDeliveryOptions {
   readonly policy: RetryPolicy;
   /** node-cron expression of the checks for due retries; every second by default. Null: only `tick()`. */
   readonly cron?: string | null;
+  /**
+   * Shows the deliverer on /health: its position and lag in the log, and
+   * `failing` when its own machinery fails (the store unreadable, an outcome
+   * that cannot be recorded, the log no longer followed). A delivery that
+   * fails is not that: it is a MessageFailed in the log, and retried.
+   */
+  readonly board?: StatusBoard;
 }
 
 export interface MessageDelivery extends RunningReactor {
@@ -54,7 +65,7 @@ const errorText = (error: unknown): string => (error instanceof Error ? error.me
  * with the same id (the webhook's Idempotency-Key, the email's Message-ID) for
  * the receiver to drop the repeat.
  */
-export const startMessageDelivery = async ({ store, clock, logger, channels, llm, policy, cron = '* * * * * *' }: MessageDeliveryOptions): Promise<MessageDelivery> => {
+export const startMessageDelivery = async ({ store, clock, logger, channels, llm, policy, cron = '* * * * * *', board }: MessageDeliveryOptions): Promise<MessageDelivery> => {
   const log = logger.child({ role: 'message-delivery' });
   const stopping = new AbortController();
   /** Messages that are not final yet, as folded from the log (and from this deliverer's own appends, at once). */
@@ -65,11 +76,28 @@ export const startMessageDelivery = async ({ store, clock, logger, channels, llm
   const head = await retryUntilStopped(() => store.headPosition(), stopping.signal, log, 'reading the head of the log');
   const subscription = store.subscribeToAll({ filter: { eventTypes: ['CampaignCreated', ...MESSAGE_EVENT_TYPES] } });
   const caughtUp = (): boolean => head === undefined || isAtOrAfter(subscription.position(), head);
+  const tracker = board?.track(MESSAGE_DELIVERY_SUBSCRIBER, () => subscription.position());
+  tracker?.caughtUpAt(head);
+  /** What keeps failing, by message: the deliverer is well again only once none does. */
+  const broken = new Map<string, unknown>();
+  const broke = (messageId: string, error: unknown): void => {
+    broken.set(messageId, error);
+    tracker?.failing(error, undefined);
+  };
+  const mended = (messageId: string): void => {
+    if (!broken.delete(messageId)) return;
+    const [still] = broken.values();
+    if (broken.size === 0) tracker?.progressed();
+    else tracker?.failing(still, undefined);
+  };
 
   const remember = (state: MessageState): void => {
     if (state.status === 'none') return;
-    if (state.status === 'sent' || state.status === 'abandoned') open.delete(state.request.messageId);
-    else open.set(state.request.messageId, state);
+    if (state.status === 'sent' || state.status === 'abandoned') {
+      open.delete(state.request.messageId);
+      // Final, whoever recorded it: nothing of it is left to fail.
+      mended(state.request.messageId);
+    } else open.set(state.request.messageId, state);
   };
 
   const apply = (recorded: RecordedEvent): void => {
@@ -128,7 +156,7 @@ export const startMessageDelivery = async ({ store, clock, logger, channels, llm
     let appended: boolean;
     try {
       // An outage of the store must not lose the outcome of a delivery that happened.
-      appended = await retryUntilStopped(append, stopping.signal, log, `recording the delivery of message ${messageId}`);
+      appended = await retryUntilStopped(append, stopping.signal, log, `recording the delivery of message ${messageId}`, (error) => broke(messageId, error));
     } catch (error) {
       if (stopping.signal.aborted) return;
       throw error;
@@ -140,9 +168,14 @@ export const startMessageDelivery = async ({ store, clock, logger, channels, llm
 
   const start = (messageId: string): void => {
     const delivery = deliver(messageId)
-      .catch((error: unknown) => {
-        log.warn({ err: error, messageId }, 'message delivery could not run; the next tick tries again');
-      })
+      .then(
+        () => mended(messageId),
+        (error: unknown) => {
+          log.warn({ err: error, messageId }, 'message delivery could not run; the next tick tries again');
+          // A delivery cut short by stopping is not a failure: it is due again after the restart.
+          if (!stopping.signal.aborted) broke(messageId, error);
+        },
+      )
       .finally(() => inFlight.delete(messageId));
     inFlight.set(messageId, delivery);
   };
@@ -159,10 +192,16 @@ export const startMessageDelivery = async ({ store, clock, logger, channels, llm
   const following = (async () => {
     for await (const recorded of subscription) {
       apply(recorded);
+      // Moving on does not mend what is broken: failing stays until it is.
+      if (broken.size === 0) tracker?.progressed();
       if (recorded.type === 'MessageRequested' || (head !== undefined && recorded.position === head)) tick();
     }
   })().catch((error: unknown) => {
-    if (!stopping.signal.aborted) log.error({ err: error }, 'message delivery stopped following the log');
+    if (stopping.signal.aborted) return;
+    log.error({ err: error }, 'message delivery stopped following the log');
+    // For good: new requests go unseen until a restart, which /health must say.
+    broken.set('', error);
+    tracker?.failing(error, subscription.position());
   });
 
   const task = cron === null ? undefined : schedule(cron, tick, { noOverlap: true, name: 'message-delivery' });
@@ -180,6 +219,7 @@ export const startMessageDelivery = async ({ store, clock, logger, channels, llm
       await subscription.close();
       await following;
       await idle();
+      tracker?.untrack();
       // Lets the aborted requests' sockets close before the store does.
       await sleep(0);
     },

@@ -15,6 +15,8 @@ export type CampaignState =
       readonly startsAt: string | null;
       readonly endsAt: string | null;
       readonly ruleIds: readonly string[];
+      /** What the description comes from: the client (`given`, or none at all), or the gateway (`requested`, then `generated`). */
+      readonly description: 'given' | 'requested' | 'generated';
     };
 
 /** Rewards as the HTTP contract has them: money in major units of the campaign currency. */
@@ -35,8 +37,15 @@ export type CampaignCommand =
         readonly startsAt?: string;
         readonly endsAt?: string;
         readonly notifications?: CampaignNotifications;
+        /** Have the LLM gateway write the description from the name (and `descriptionPrompt`, which implies it). */
+        readonly generateDescription?: boolean;
+        readonly descriptionPrompt?: string;
         readonly now: string;
       };
+    }
+  | {
+      readonly type: 'RecordGeneratedDescription';
+      readonly data: { readonly text: string; readonly provider: string; readonly model: string; readonly cached: boolean; readonly now: string };
     }
   | { readonly type: 'ActivateCampaign' | 'PauseCampaign' | 'EndCampaign'; readonly data: { readonly now: string; readonly by: TransitionCause } }
   | {
@@ -73,9 +82,23 @@ const toReward = (input: RewardInput, currency: string): Reward => {
   return { type: 'percentage', rate: input.rate, of: input.of, cap };
 };
 
+/**
+ * Whether the description is to be generated, and from what. A description
+ * given and one asked for at once is refused rather than one silently
+ * winning, and so is `generateDescription: false` with a prompt: the client
+ * said two things, and only it knows which it meant.
+ */
+const requestedDescription = (description: string | undefined, generate: boolean | undefined, prompt: string | undefined): { prompt: string | null } | null => {
+  if (generate === false && prompt !== undefined) throw new DomainError('invalid', 'descriptionPrompt asks for a generated description; generateDescription is false', '/descriptionPrompt');
+  if (generate !== true && prompt === undefined) return null;
+  if (description !== undefined) throw new DomainError('invalid', 'give a description, or ask for one to be generated (generateDescription, descriptionPrompt), not both', '/description');
+  if (prompt !== undefined && prompt.trim() === '') throw new DomainError('invalid', 'descriptionPrompt must not be blank', '/descriptionPrompt');
+  return { prompt: prompt ?? null };
+};
+
 const decide = (command: CampaignCommand, state: CampaignState): CampaignEvent[] => {
   if (command.type === 'CreateCampaign') {
-    const { campaignId, name, description, currency, budget, startsAt, endsAt, notifications, now } = command.data;
+    const { campaignId, name, description, currency, budget, startsAt, endsAt, notifications, generateDescription, descriptionPrompt, now } = command.data;
     if (state.status !== 'none') throw new DomainError('conflict', `campaign ${campaignId} already exists`);
     if (!isCurrency(currency)) throw new DomainError('invalid', `${currency} is not an ISO 4217 currency code`, '/currency');
     const budgetMinor = budget === undefined ? null : toMinor(budget, currency, '/budget');
@@ -83,6 +106,7 @@ const decide = (command: CampaignCommand, state: CampaignState): CampaignEvent[]
     if (startsAt && endsAt && Date.parse(endsAt) <= Date.parse(startsAt)) throw new DomainError('invalid', 'endsAt must be after startsAt', '/endsAt');
     if (endsAt && Date.parse(endsAt) <= Date.parse(now)) throw new DomainError('invalid', 'endsAt must be in the future', '/endsAt');
     if (notifications) validateNotifications(notifications, '/notifications');
+    const descriptionRequest = requestedDescription(description, generateDescription, descriptionPrompt);
     const scheduled = startsAt !== undefined && Date.parse(startsAt) > Date.parse(now);
     return [
       {
@@ -91,6 +115,7 @@ const decide = (command: CampaignCommand, state: CampaignState): CampaignEvent[]
           campaignId, name, description: description ?? null, currency, budget: budgetMinor,
           startsAt: startsAt ?? null, endsAt: endsAt ?? null, status: scheduled ? 'scheduled' : 'active', createdAt: now,
           ...(notifications ? { notifications } : {}),
+          ...(descriptionRequest ? { descriptionRequest } : {}),
         },
       },
     ];
@@ -123,6 +148,14 @@ const decide = (command: CampaignCommand, state: CampaignState): CampaignEvent[]
         },
       ];
     }
+    case 'RecordGeneratedDescription': {
+      // Once per campaign: a replay, or a second generator that lost the race, changes nothing.
+      if (state.description === 'generated') return [];
+      if (state.description !== 'requested') throw new DomainError('conflict', 'this campaign did not ask for a generated description');
+      const { text, provider, model, cached, now } = command.data;
+      if (text.trim() === '') throw new DomainError('invalid', 'the generated description is blank', '/text');
+      return [{ type: 'CampaignDescriptionGenerated', data: { campaignId, text, provider, model, cached, generatedAt: now } }];
+    }
     case 'RemoveRule': {
       if (!state.ruleIds.includes(command.data.ruleId)) throw new DomainError('not_found', `rule ${command.data.ruleId} not found in this campaign`);
       if (state.status === 'ended') throw new DomainError('conflict', 'campaign has ended; its rules cannot change');
@@ -133,8 +166,8 @@ const decide = (command: CampaignCommand, state: CampaignState): CampaignEvent[]
 
 const evolve = (state: CampaignState, event: CampaignEvent): CampaignState => {
   if (event.type === 'CampaignCreated') {
-    const { campaignId, currency, status, startsAt, endsAt } = event.data;
-    return { status, campaignId, currency, startsAt, endsAt, ruleIds: [] };
+    const { campaignId, currency, status, startsAt, endsAt, descriptionRequest } = event.data;
+    return { status, campaignId, currency, startsAt, endsAt, ruleIds: [], description: descriptionRequest ? 'requested' : 'given' };
   }
   if (state.status === 'none') return state;
   switch (event.type) {
@@ -142,6 +175,8 @@ const evolve = (state: CampaignState, event: CampaignEvent): CampaignState => {
     case 'CampaignPaused':
     case 'CampaignEnded':
       return { ...state, status: statusAfter(event)! };
+    case 'CampaignDescriptionGenerated':
+      return { ...state, description: 'generated' };
     case 'RuleAdded':
       return { ...state, ruleIds: [...state.ruleIds, event.data.ruleId] };
     case 'RuleRemoved':

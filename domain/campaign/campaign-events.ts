@@ -18,6 +18,26 @@ export type CampaignCreated = {
     readonly createdAt: string;
     /** Absent when the campaign sends no messages, and in events written before messaging existed. */
     readonly notifications?: CampaignNotifications;
+    /**
+     * Present when the description is to be written by the LLM gateway
+     * (`generateDescription` or `descriptionPrompt`); the prompt is the
+     * client's own words, null when only the name is to go on. Absent otherwise,
+     * and in events written before campaign copy existed.
+     */
+    readonly descriptionRequest?: { readonly prompt: string | null };
+  };
+};
+
+/** The description a language model (or the offline provider) wrote for a campaign that asked for one; at most one per campaign. */
+export type CampaignDescriptionGenerated = {
+  readonly type: 'CampaignDescriptionGenerated';
+  readonly data: {
+    readonly campaignId: string;
+    readonly text: string;
+    readonly provider: string;
+    readonly model: string;
+    readonly cached: boolean;
+    readonly generatedAt: string;
   };
 };
 
@@ -32,10 +52,10 @@ export type RuleAdded = { readonly type: 'RuleAdded'; readonly data: Rule & { re
 
 export type RuleRemoved = { readonly type: 'RuleRemoved'; readonly data: { readonly campaignId: string; readonly ruleId: string; readonly removedAt: string } };
 
-export type CampaignEvent = CampaignCreated | CampaignActivated | CampaignPaused | CampaignEnded | RuleAdded | RuleRemoved;
+export type CampaignEvent = CampaignCreated | CampaignActivated | CampaignPaused | CampaignEnded | CampaignDescriptionGenerated | RuleAdded | RuleRemoved;
 
 export const CAMPAIGN_EVENT_TYPES: readonly CampaignEvent['type'][] = [
-  'CampaignCreated', 'CampaignActivated', 'CampaignPaused', 'CampaignEnded', 'RuleAdded', 'RuleRemoved',
+  'CampaignCreated', 'CampaignActivated', 'CampaignPaused', 'CampaignEnded', 'CampaignDescriptionGenerated', 'RuleAdded', 'RuleRemoved',
 ];
 
 /** The status a campaign event leaves the campaign in; null for events that do not change it. */

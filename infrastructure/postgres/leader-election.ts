@@ -14,6 +14,8 @@ export const LEADER_LOCKS = {
   // Message requests and their delivery (issue 10): one deliverer at a time, so a message is not sent twice at once.
   // (objectId 4 is the migration lock, infrastructure/postgres/migration-lock.ts.)
   messaging: { classId: 0x74616c6c, objectId: 5 },
+  // Campaign descriptions: appending is guarded anyway; one generator at a time spares a second, wasted LLM call.
+  'campaign-copy': { classId: 0x74616c6c, objectId: 6 },
 } as const;
 
 export type ElectedRole = keyof typeof LEADER_LOCKS;

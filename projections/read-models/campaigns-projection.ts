@@ -1,4 +1,5 @@
 import { CAMPAIGN_EVENT_TYPES, statusAfter, type CampaignEvent } from '../../domain/campaign/campaign-events.ts';
+import type { CampaignNotifications } from '../../domain/message/notifications.ts';
 import { toMajor } from '../../domain/money.ts';
 import type { Reward } from '../../domain/rules/rule.ts';
 import { asDomainEvent } from '../../infrastructure/event-store/domain-event.ts';
@@ -10,6 +11,9 @@ const rewardView = (reward: Reward, currency: string) =>
     ? { type: 'fixed', amount: toMajor(reward.amount, currency) }
     : { type: 'percentage', rate: reward.rate, of: reward.of, ...(reward.cap === null ? {} : { cap: toMajor(reward.cap, currency) }) };
 
+/** A read model is read by whoever may query: the webhook secret stays in the log, and the view says only that there is one. */
+const withoutSecret = ({ secret, ...shown }: CampaignNotifications) => ({ ...shown, hasSecret: secret !== undefined });
+
 /** Campaigns with the rules in force: `rm_campaigns`, `rm_rules`. */
 export const campaignsProjection: Projection = {
   name: 'campaigns',
@@ -19,11 +23,22 @@ export const campaignsProjection: Projection = {
     const revision = recorded.revision.toString();
     switch (event.type) {
       case 'CampaignCreated': {
-        const { campaignId, name, description, currency, budget, startsAt, endsAt, status, createdAt } = event.data;
+        const { campaignId, name, description, currency, budget, startsAt, endsAt, status, createdAt, notifications, descriptionRequest } = event.data;
         await trx('rm_campaigns').insert({
           id: campaignId, name, description, currency, status,
           budget: budget === null ? null : toMajor(budget, currency),
           starts_at: startsAt, ends_at: endsAt, created_at: createdAt, revision,
+          description_status: descriptionRequest ? 'pending' : null,
+          description_prompt: descriptionRequest?.prompt ?? null,
+          notifications: notifications ? JSON.stringify(withoutSecret(notifications)) : null,
+        });
+        return;
+      }
+      case 'CampaignDescriptionGenerated': {
+        const { campaignId, text, provider, model, cached, generatedAt } = event.data;
+        await trx('rm_campaigns').where({ id: campaignId }).update({
+          description: text, description_status: 'generated', description_provider: provider, description_model: model,
+          description_cached: cached, description_generated_at: generatedAt, revision,
         });
         return;
       }

@@ -12,10 +12,13 @@ import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
 import { until } from '../support/until.ts';
 
-const READ_MODELS = ['rm_campaigns', 'rm_rules', 'rm_tracked_events', 'rm_earnings'];
+/** Each read model and its key, to compare them row by row. */
+const READ_MODELS: Record<string, readonly string[]> = {
+  rm_campaigns: ['id'], rm_rules: ['id'], rm_tracked_events: ['id'], rm_earnings: ['id'], rm_messages: ['id'], rm_message_attempts: ['message_id', 'attempt'],
+};
 
 const contents = async (knex: Knex) =>
-  Object.fromEntries(await Promise.all(READ_MODELS.map(async (table) => [table, await knex(table).orderBy('id')] as const)));
+  Object.fromEntries(await Promise.all(Object.entries(READ_MODELS).map(async ([table, key]) => [table, await knex(table).orderBy([...key])] as const)));
 
 /**
  * A COMMIT that succeeds on the server but whose reply never reaches the
@@ -43,7 +46,8 @@ describe('projections under a lost COMMIT reply', function () {
     const app = await runTally(proxy.url(database.url));
     const knex = createKnex({ url: database.url, max: 2 });
     try {
-      const campaign = await app.commands.post('/campaigns', { name: 'Cut' });
+      // With a generated description and a message for each earning, so that those read models are compared too.
+      const campaign = await app.commands.post('/campaigns', { name: 'Cut', generateDescription: true, notifications: { channel: 'log', recipient: 'customerId', template: 'You earned {{earning.amount}}' } });
       await app.commands.post(`/campaigns/${campaign.body.id}/rules`, { conditions: { merchantId: 'M-1' }, reward: { type: 'fixed', amount: 1 } });
       const ids: string[] = [];
       let cuts = 0;
@@ -56,6 +60,9 @@ describe('projections under a lost COMMIT reply', function () {
       expect(cuts).to.equal(3);
       for (const id of ids) expect((await app.queries.get(`/events/${id}?wait=10`)).body.status).to.equal('processed');
       await until('every earning is projected', async () => (await app.queries.get(`/earnings?campaignId=${campaign.body.id}`)).body.earnings.length === 6, { intervalMs: 50 });
+      // The log must be still before the fresh build is compared with it.
+      await until('every message is sent', async () => (await app.queries.get(`/messages?campaignId=${campaign.body.id}&status=sent`)).body.messages.length === 6, { intervalMs: 50 });
+      await until('the description is generated', async () => (await app.queries.get(`/campaigns/${campaign.body.id}`)).body.descriptionGeneration?.status === 'generated', { intervalMs: 50 });
 
       const freshKnex = createKnex({ url: fresh.url, max: 5 });
       try {
@@ -75,6 +82,7 @@ describe('projections under a lost COMMIT reply', function () {
           await rebuild.stop();
         }
         const projected = await contents(knex);
+        expect(projected.rm_messages).to.have.length(6);
         expect(projected.rm_tracked_events!.every((row: { matched_rule_ids: string[] }) => row.matched_rule_ids.length === 1)).to.equal(true);
         expect(projected).to.deep.equal(await contents(freshKnex));
       } finally {

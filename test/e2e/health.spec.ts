@@ -3,8 +3,9 @@ import pg from 'pg';
 import { runTally } from '../support/running-tally.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
 import { until } from '../support/until.ts';
+import { ALL_SUBSCRIBERS } from '../support/subscribers.ts';
 
-const SUBSCRIBERS = ['projection:campaigns', 'projection:tracked-events', 'projection:earnings', 'projection:messages', 'reactor:rule-engine', 'reactor:message-requests'];
+const SUBSCRIBERS = ALL_SUBSCRIBERS;
 
 const polling = { intervalMs: 100, detail: JSON.stringify };
 

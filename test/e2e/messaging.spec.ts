@@ -1,5 +1,7 @@
 import { expect } from 'chai';
+import { MESSAGE_DELIVERY_SUBSCRIBER } from '../../commands/reactors/message-delivery.ts';
 import { messageIdForEarning } from '../../commands/reactors/message-requests.ts';
+import { startFakeOpenAi } from '../support/fake-llm/fake-openai-server.ts';
 import { EVENT_STORE_KINDS, eventStoreEnv, type EventStoreEnv } from '../support/event-store-kinds.ts';
 import { runTally } from '../support/running-tally.ts';
 import { startSmtpRecorder } from '../support/smtp-recorder.ts';
@@ -12,7 +14,7 @@ type App = Awaited<ReturnType<typeof runTally>>;
 const SECRET = 'campaign-secret';
 
 /** Issue 10, messaging: each earning of a campaign with notifications reaches its customer, at least once, recorded in the log. */
-for (const kind of EVENT_STORE_KINDS.filter((each) => each !== 'esdb-classic')) {
+for (const kind of EVENT_STORE_KINDS) {
   describe(`messaging over HTTP, event store: ${kind}`, function () {
     this.timeout(60_000);
     let database: TestDatabase;
@@ -20,8 +22,8 @@ for (const kind of EVENT_STORE_KINDS.filter((each) => each !== 'esdb-classic')) 
     let smtp: Awaited<ReturnType<typeof startSmtpRecorder>>;
     const apps: App[] = [];
     /** A short backoff (200 ms, 400 ms, …) so that retries come within the test; the node-cron tick (every second) picks them up. */
-    const start = async (): Promise<App> => {
-      const app = await runTally(database.url, { env: { ...eventStore.env, MESSAGE_RETRY_BASE_MS: '200', SMTP_URL: smtp.url, MAIL_FROM: 'Tally <tally@example.com>' } });
+    const start = async (env: Record<string, string> = {}): Promise<App> => {
+      const app = await runTally(database.url, { env: { ...eventStore.env, MESSAGE_RETRY_BASE_MS: '200', SMTP_URL: smtp.url, MAIL_FROM: 'Tally <tally@example.com>', ...env } });
       apps.push(app);
       return app;
     };
@@ -95,6 +97,15 @@ for (const kind of EVENT_STORE_KINDS.filter((each) => each !== 'esdb-classic')) 
         const listed = await app.queries.get(`/messages?recipient=ada@example.com&status=sent&campaignId=${campaignId}`);
         expect(listed.body.messages.map((each: { id: string }) => each.id)).to.deep.equal([messageId]);
         expect((await app.queries.get('/messages?status=nonsense')).status).to.equal(400);
+        // The campaign shows what it sends, and that it signs, never with what: a secret is not echoed.
+        const campaign = (await app.queries.get(`/campaigns/${campaignId}`)).body;
+        expect(campaign.notifications).to.deep.equal({
+          channel: 'webhook', recipient: 'data.email', template: 'Hi {{event.data.name}}, you earned {{earning.amount}} {{earning.currency}}', webhookUrl: receiver.url, hasSecret: true,
+        });
+        expect(JSON.stringify(campaign)).not.to.include(SECRET);
+        // A delivery that failed is in the log, not a failing deliverer.
+        const health = await app.queries.get('/health');
+        expect(health.body.subscribers[MESSAGE_DELIVERY_SUBSCRIBER]).to.include({ state: 'running' });
       } finally {
         await receiver.close();
       }
@@ -116,6 +127,25 @@ for (const kind of EVENT_STORE_KINDS.filter((each) => each !== 'esdb-classic')) 
       expect(message).to.include({ recipient: 'C-1', provider: 'offline', attemptCount: 1 });
       expect(message.body).to.be.a('string').and.not.equal('');
       expect(message.model).to.be.a('string');
+    });
+
+    it('composes a prompt through the real openai SDK against a fake OpenAI server, and records provider, model and cache', async () => {
+      const openai = await startFakeOpenAi();
+      try {
+        openai.fallbackStep = { answer: 'Thanks Ada, 5 EUR are yours.', model: 'gpt-4o-mini-2024-07-18' };
+        const app = await start({ OPENAI_API_KEY: openai.apiKey, OPENAI_BASE_URL: openai.baseUrl, LLM_FALLBACK: 'openai', LLM_MAX_RETRIES: '0', LLM_TIMEOUT_MS: '2000' });
+        const { messageId } = await earn(app, { channel: 'log', recipient: 'customerId', prompt: 'Thank the customer and name the reward' });
+        const message = await messageOnceSettled(app, messageId, 'sent');
+        expect(message).to.include({ recipient: 'C-1', body: 'Thanks Ada, 5 EUR are yours.', provider: 'openai', model: 'gpt-4o-mini-2024-07-18', cached: false, attemptCount: 1 });
+        const stream = await app.queries.get(`/streams/message-${messageId}`);
+        const sent = (stream.body.events as { type: string; data: object }[]).find((event) => event.type === 'MessageSent');
+        expect(sent?.data).to.include({ provider: 'openai', model: 'gpt-4o-mini-2024-07-18', cached: false });
+        // The prompt went out with the earning and the tracked event as context.
+        expect(openai.completions()).to.have.length(1);
+        expect(JSON.stringify(openai.completions()[0]!.body)).to.include('Thank the customer and name the reward').and.include('ada@example.com');
+      } finally {
+        await openai.close();
+      }
     });
 
     it('sends a message asked for with POST /messages, and refuses a bad one', async () => {

@@ -5,9 +5,10 @@ import pg from 'pg';
 import { runTally } from '../support/running-tally.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
 import { until } from '../support/until.ts';
+import { ALL_SUBSCRIBERS } from '../support/subscribers.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const SUBSCRIBERS = ['projection:campaigns', 'projection:tracked-events', 'projection:earnings', 'reactor:rule-engine'];
+const SUBSCRIBERS = ALL_SUBSCRIBERS;
 
 interface Row {
   subscriber: string;
