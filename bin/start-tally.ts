@@ -57,10 +57,12 @@ export interface StartOptions {
   readonly onFatal?: (error: unknown) => void;
   /** node-cron expression of the campaign schedule checks (every second); null leaves them to `schedule.tick()`. */
   readonly scheduleCron?: string | null;
+  /** Tests only: the store every part of this process uses, made from the real one (to fail chosen appends, as a crash would). */
+  readonly wrapStore?: (store: EventStore) => EventStore;
 }
 
 /** The composition root: builds the adapters from config and starts the asked roles, undone in reverse by `stop`. */
-export const startTally = async ({ config, logger, roles = ROLES, clock = () => new Date(), onFatal = () => undefined, scheduleCron = '* * * * * *' }: StartOptions): Promise<RunningTally> => {
+export const startTally = async ({ config, logger, roles = ROLES, clock = () => new Date(), onFatal = () => undefined, scheduleCron = '* * * * * *', wrapStore }: StartOptions): Promise<RunningTally> => {
   const stack: (() => Promise<unknown>)[] = [];
   const stop = async (): Promise<void> => {
     for (const undo of stack.reverse().splice(0)) {
@@ -92,14 +94,15 @@ export const startTally = async ({ config, logger, roles = ROLES, clock = () => 
       await migrator.destroy();
     }
 
-    const store: EventStore =
+    const realStore: EventStore =
       config.eventStore.kind === 'esdb'
         ? createEsdbEventStore({
             connectionString: config.eventStore.connectionString,
             onResubscribe: (error, attempt) => logger.warn({ err: error, attempt }, 'EventStoreDB subscription dropped; resubscribing'),
           })
         : createPostgresEventStore({ connectionString: databaseUrl, pool, timeouts });
-    stack.push(() => store.close());
+    const store = wrapStore ? wrapStore(realStore) : realStore;
+    stack.push(() => realStore.close());
     const healthWarnings: Record<string, () => Promise<string | undefined>> = {};
     if (config.eventStore.kind === 'postgres') {
       // Degrades without failing anything: said once here, and on every /health until fixed.
@@ -149,8 +152,8 @@ export const startTally = async ({ config, logger, roles = ROLES, clock = () => 
       stack.push(async () => closeChannels());
       const policy = { maxAttempts: config.messaging.maxAttempts, baseMs: config.messaging.retryBaseMs };
       elect('messaging', [MESSAGE_REQUESTS_CHECKPOINT, MESSAGE_DELIVERY_SUBSCRIBER], async () => {
-        const requests = await startMessageRequests({ store, checkpoints, clock, logger, board, onFatal });
-        const delivery = await startMessageDelivery({ store, clock, logger, channels, llm, policy, board });
+        const requests = await startMessageRequests({ store, checkpoints, clock, logger, board, onFatal, maxContextBytes: config.messaging.maxContextBytes });
+        const delivery = await startMessageDelivery({ store, clock, logger, channels, llm, policy, maxBodyBytes: config.messaging.maxBodyBytes, board });
         return { stop: async () => void (await Promise.all([delivery.stop(), requests.stop()])) };
       });
       if (llm) elect('campaign-copy', [CAMPAIGN_DESCRIPTIONS_CHECKPOINT], () => startCampaignDescriptions({ store, checkpoints, llm, clock, logger, board, onFatal }));
@@ -174,7 +177,7 @@ export const startTally = async ({ config, logger, roles = ROLES, clock = () => 
       const from = await restoreRuleBook({ snapshots, log: logger.child({ role: 'live-rule-book' }), isPosition: (value) => store.isPosition(value) });
       const ruleBook = followRuleBook(store, logger, from);
       stack.push(() => ruleBook.stop());
-      const api = createCommandApi({ store, clock, newId: randomUUID, ruleBook, llm, ...credentials });
+      const api = createCommandApi({ store, clock, newId: randomUUID, ruleBook, llm, maxMessageBodyBytes: config.messaging.maxBodyBytes, ...credentials });
       const server = await serve(api, config.commandPort);
       stack.push(() => server.close());
       commandPort = server.port;

@@ -1,4 +1,5 @@
 import { fromSnapshot, type RuleBook } from '../domain/rules/rule-book.ts';
+import { errorText } from '../infrastructure/error-text.ts';
 import { isAtOrAfter } from '../infrastructure/event-store/event-store.ts';
 import type { Logger } from '../infrastructure/logger.ts';
 import type { Snapshots } from '../infrastructure/postgres/snapshots.ts';
@@ -42,7 +43,7 @@ export const restoreRuleBook = async ({ snapshots, log, isPosition, notAfter }: 
     restored = fromSnapshot(stored);
   } catch (error) {
     // A state of the right shape that still cannot be rebuilt (a rule that no longer compiles the same way): the log can.
-    return ignore(error instanceof Error ? error.message : String(error));
+    return ignore(errorText(error));
   }
   if (!restored.ok) return ignore(restored.reason);
   log.info({ position, version, takenAt }, 'rule book restored from its snapshot');

@@ -19,7 +19,7 @@ export interface Config {
   readonly cacheTtlSeconds: number;
   /** /health answers 503 when a subscriber's oldest unhandled event is older than this. */
   readonly healthMaxLagSeconds: number;
-  /** How often a standby projector or rule engine tries to take over, and a leader checks its lock. */
+  /** How often a standby of each elected role (projector, rule engine, messaging, campaign copy) tries to take over, and a leader checks its lock. */
   readonly leaderCheckMs: number;
   /** How long the rule engine and the projector wait after an event for more, to take them as one batch. */
   readonly batchLingerMs: number;
@@ -35,6 +35,8 @@ export interface LlmConfig {
   readonly anthropic: LlmProviderConfig;
   /** Longest wait for one call to a provider, the answer's body included. */
   readonly timeoutMs: number;
+  /** Longest wait for one generation in all: every retry and fallback (LLM_TOTAL_TIMEOUT_MS). */
+  readonly totalTimeoutMs: number;
   /** Retries of one provider (429, 5xx, network errors) before the next in the chain is asked. */
   readonly maxRetries: number;
   /** Providers in the order they are asked; those without a key are skipped. */
@@ -129,6 +131,7 @@ const llmConfig = (env: Env): LlmConfig => ({
     baseUrl: httpUrl(env, 'ANTHROPIC_BASE_URL', 'https://api.anthropic.com'),
   },
   timeoutMs: integer(env, 'LLM_TIMEOUT_MS', 20_000, 1, 600_000),
+  totalTimeoutMs: integer(env, 'LLM_TOTAL_TIMEOUT_MS', 60_000, 1, 3_600_000),
   maxRetries: integer(env, 'LLM_MAX_RETRIES', 2, 0, 10),
   fallback: fallbackChain(env),
 });
@@ -212,6 +215,12 @@ export interface MessagingConfig {
   /** Unset: email messages fail (and are retried, then abandoned) until it is set. */
   readonly smtpUrl: string | undefined;
   readonly mailFrom: string;
+  /** Bounds connecting to the SMTP server, its greeting, its silences and one whole send: a stalled server fails the attempt. */
+  readonly emailTimeoutMs: number;
+  /** A composed body larger than this (UTF-8 bytes) abandons its message: no channel should carry it, nor the log keep it. */
+  readonly maxBodyBytes: number;
+  /** What MessageRequested keeps of the earning and its tracked event for composition, at most (JSON bytes). */
+  readonly maxContextBytes: number;
 }
 
 const messagingConfig = (env: Env): MessagingConfig => ({
@@ -221,4 +230,7 @@ const messagingConfig = (env: Env): MessagingConfig => ({
   webhookTimeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 1, 600_000),
   smtpUrl: nonEmpty(env.SMTP_URL),
   mailFrom: nonEmpty(env.MAIL_FROM) ?? 'Tally <tally@localhost>',
+  emailTimeoutMs: integer(env, 'EMAIL_TIMEOUT_MS', 10_000, 1, 600_000),
+  maxBodyBytes: integer(env, 'MESSAGE_MAX_BODY_BYTES', 65_536, 1, 1_048_576),
+  maxContextBytes: integer(env, 'MESSAGE_MAX_CONTEXT_BYTES', 16_384, 256, 1_048_576),
 });

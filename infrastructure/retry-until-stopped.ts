@@ -1,10 +1,11 @@
 import pRetry from 'p-retry';
+import { errorText } from './error-text.ts';
 import type { Logger } from './logger.ts';
 
 /** Carries what a step threw past p-retry, which gives up at once on a TypeError or a thrown non-Error. */
 class StepFailed extends Error {
   constructor(readonly thrown: unknown) {
-    super(thrown instanceof Error ? thrown.message : String(thrown));
+    super(errorText(thrown));
   }
 }
 

@@ -16,4 +16,6 @@ export interface CommandContext {
   readonly logger: Logger;
   /** The one way to ask a language model (the /ai routes; later, campaign copy and messages). */
   readonly llm: LlmGateway;
+  /** MESSAGE_MAX_BODY_BYTES: POST /messages refuses a larger explicit body (the deliverer would abandon it); 64 KiB when absent. */
+  readonly maxMessageBodyBytes?: number;
 }

@@ -10,12 +10,17 @@ import { sendMessageSchema, type SendMessageBody } from './message-schemas.ts';
 const validateSendMessage = bodyValidator<SendMessageBody>(sendMessageSchema);
 
 /** POST /messages: appends MessageRequested under a new id; the delivery reactor does the rest. */
-export const messageRoutes = ({ store, clock, newId, actor }: CommandContext): Router => {
+export const messageRoutes = ({ store, clock, newId, actor, maxMessageBodyBytes = 65_536 }: CommandContext): Router => {
   const router = Router();
 
   router.post('/messages', async (req, res) => {
     const body = validateSendMessage(req.body);
     if ((body.body === undefined) === (body.prompt === undefined)) throw badRequest('give exactly one of body and prompt', [{ pointer: '', message: 'must have exactly one of body and prompt' }]);
+    const bodyBytes = body.body === undefined ? 0 : Buffer.byteLength(body.body, 'utf8');
+    // Refused here rather than accepted and abandoned at delivery: the caller can still send a shorter one.
+    if (bodyBytes > maxMessageBodyBytes) {
+      throw badRequest(`body is ${bodyBytes} bytes, over the ${maxMessageBodyBytes} bytes a message may have (MESSAGE_MAX_BODY_BYTES)`, [{ pointer: '/body', message: `must be at most ${maxMessageBodyBytes} bytes` }]);
+    }
     const messageId = newId();
     const result = await handleCommand(
       store,

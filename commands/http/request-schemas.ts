@@ -162,7 +162,7 @@ export const generateSchema = {
   properties: {
     prompt: { type: 'string', minLength: 1, maxLength: 100_000, pattern: '\\S', description: 'what to write; not blank' },
     system: { type: 'string', maxLength: 100_000, description: 'the system prompt' },
-    provider: { enum: PROVIDER_NAMES, description: 'asked first; the rest of LLM_FALLBACK follows' },
+    provider: { enum: PROVIDER_NAMES, description: 'asked first; the rest of LLM_FALLBACK follows. One left out of LLM_FALLBACK is a 400' },
     model: { type: 'string', minLength: 1, maxLength: 200, description: 'for the provider asked first (the one named, else the first configured); fallbacks use their configured model' },
     maxTokens: { type: 'integer', minimum: 1, maximum: 32_768, description: `${DEFAULT_MAX_TOKENS} when absent` },
     temperature: { type: 'number', minimum: 0, maximum: 2, description: 'Anthropic takes 0 to 1: above that it refuses, and the chain moves on' },

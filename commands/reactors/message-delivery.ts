@@ -4,8 +4,9 @@ import { fold } from '../../domain/decider.ts';
 import { isDeliverable, messageDecider, type MessageCommand, type MessageState } from '../../domain/message/message-decider.ts';
 import { MESSAGE_EVENT_TYPES, messageStream, type MessageEvent } from '../../domain/message/message-events.ts';
 import type { RetryPolicy } from '../../domain/message/retry-policy.ts';
+import { errorText } from '../../infrastructure/error-text.ts';
 import { asDomainEvent, toEventToAppend } from '../../infrastructure/event-store/domain-event.ts';
-import { ConcurrencyError, isAtOrAfter, type EventMetadata, type EventStore, type RecordedEvent } from '../../infrastructure/event-store/event-store.ts';
+import { AppendTooLargeError, ConcurrencyError, isAtOrAfter, type EventMetadata, type EventStore, type RecordedEvent } from '../../infrastructure/event-store/event-store.ts';
 import type { LlmGateway } from '../../infrastructure/llm/llm-gateway.ts';
 import type { Logger } from '../../infrastructure/logger.ts';
 import type { Channels } from '../../infrastructure/messaging/channel.ts';
@@ -29,6 +30,8 @@ export interface MessageDeliveryOptions {
   /** Composes messages that have a prompt; without it they fail (and are retried) saying so. */
   readonly llm: LlmGateway | undefined;
   readonly policy: RetryPolicy;
+  /** MESSAGE_MAX_BODY_BYTES: a larger composed body abandons its message; 64 KiB by default. */
+  readonly maxBodyBytes?: number;
   /** node-cron expression of the checks for due retries; every second by default. Null: only `tick()`. */
   readonly cron?: string | null;
   /**
@@ -47,7 +50,20 @@ export interface MessageDelivery extends RunningReactor {
   idle(): Promise<void>;
 }
 
-const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+/** A failure's text, cut short: it is recorded in MessageFailed, which must stay small whatever a channel said. */
+const failureText = (error: unknown): string => {
+  const text = errorText(error);
+  return text.length > 2000 ? `${text.slice(0, 1999)}…` : text;
+};
+
+/** The reason of the MessageAbandoned among these events, if one is. */
+const errorTextOf = (events: readonly MessageEvent[]): string | undefined => {
+  const abandoned = events.find((event) => event.type === 'MessageAbandoned');
+  return abandoned?.type === 'MessageAbandoned' ? abandoned.data.error : undefined;
+};
+
+/** What the deliverer appends is caused by the last event of the stream it read. */
+const metadataAfter = (last: RecordedEvent): EventMetadata => ({ correlationId: last.metadata.correlationId ?? last.id, causationId: last.id, actor: 'message-delivery' });
 
 /**
  * Delivers messages, at least once. It folds every message stream from the
@@ -57,7 +73,9 @@ const errorText = (error: unknown): string => (error instanceof Error ? error.me
  * only once the fold has reached the head of the log as it was at start, so
  * that a message sent before a restart is not taken for a requested one.
  *
- * Each delivery reads its stream again, composes, delivers through its
+ * Each delivery reads its stream again, composes (a body the LLM writes is
+ * recorded as MessageComposed before it is first delivered, and that body is
+ * sent by every later attempt), delivers through its
  * channel, then appends MessageSent, or MessageFailed (and MessageAbandoned
  * after the last attempt), guarded by the revision it read: a second deliverer
  * that raced it is refused. A crash (or a stop) between the delivery and that
@@ -65,7 +83,7 @@ const errorText = (error: unknown): string => (error instanceof Error ? error.me
  * with the same id (the webhook's Idempotency-Key, the email's Message-ID) for
  * the receiver to drop the repeat.
  */
-export const startMessageDelivery = async ({ store, clock, logger, channels, llm, policy, cron = '* * * * * *', board }: MessageDeliveryOptions): Promise<MessageDelivery> => {
+export const startMessageDelivery = async ({ store, clock, logger, channels, llm, policy, maxBodyBytes = 65_536, cron = '* * * * * *', board }: MessageDeliveryOptions): Promise<MessageDelivery> => {
   const log = logger.child({ role: 'message-delivery' });
   const stopping = new AbortController();
   /** Messages that are not final yet, as folded from the log (and from this deliverer's own appends, at once). */
@@ -123,34 +141,75 @@ export const startMessageDelivery = async ({ store, clock, logger, channels, llm
     const state = fold(messageDecider, events);
     if (!last || state.status === 'none' || !isDeliverable(state, clock().toISOString())) return remember(state);
     const { request } = state;
-    let outcome: MessageCommand;
-    try {
-      const composed = await composeMessage(request.content, request.context, llm, stopping.signal);
-      if (composed.missing.length > 0) log.warn({ messageId, missing: composed.missing }, 'the template names paths the context does not have; rendered empty');
-      await channels[request.channel](
-        {
-          messageId, channel: request.channel, recipient: request.recipient, body: composed.body, subject: request.subject, webhookUrl: request.webhookUrl,
-          secret: request.campaignId === null ? null : (secrets.get(request.campaignId) ?? null), campaignId: request.campaignId, earningId: request.earningId,
-        },
-        stopping.signal,
-      );
-      outcome = { type: 'RecordSent', data: { body: composed.body, provider: composed.provider, model: composed.model, cached: composed.cached, now: clock().toISOString() } };
-    } catch (error) {
-      outcome = { type: 'RecordFailed', data: { error: errorText(error), policy, now: clock().toISOString() } };
+    let current: MessageState = state;
+    let revision = last.revision;
+    let outcome: MessageCommand | undefined;
+    let composition = state.composed;
+    const abandon = (error: string): MessageCommand => ({ type: 'Abandon', data: { error, now: clock().toISOString() } });
+    if (composition === null) {
+      try {
+        const composed = await composeMessage(request.content, request.context, llm, stopping.signal);
+        if (composed.missing.length > 0) log.warn({ messageId, missing: composed.missing }, 'the template names paths the context does not have; rendered empty');
+        composition = { body: composed.body, provider: composed.provider, model: composed.model, cached: composed.cached };
+      } catch (error) {
+        outcome = { type: 'RecordFailed', data: { error: failureText(error), policy, now: clock().toISOString() } };
+      }
     }
+    const bodyBytes = composition === null ? 0 : Buffer.byteLength(composition.body, 'utf8');
+    if (composition !== null && bodyBytes > maxBodyBytes) {
+      // The same body (recorded, or from the same template and context) would be as large on every attempt: no retry mends it.
+      outcome = abandon(`the composed body is ${bodyBytes} bytes, over the ${maxBodyBytes} bytes a message may have (MESSAGE_MAX_BODY_BYTES)`);
+      composition = null;
+    }
+    if (composition !== null && state.composed === null && 'prompt' in request.content) {
+      // Recorded before the first delivery: the model would write another body next time, and a retry must send this one.
+      if (stopping.signal.aborted) return;
+      const recordedComposition = messageDecider.decide({ type: 'RecordComposed', data: { ...composition, now: clock().toISOString() } }, current);
+      try {
+        const result = await store.appendToStream(messageStream(messageId), recordedComposition.map((event) => toEventToAppend(event, metadataAfter(last))), { expectedRevision: revision });
+        revision = result.nextRevision;
+        current = recordedComposition.reduce(messageDecider.evolve, current);
+        remember(current);
+      } catch (error) {
+        // Refused: another deliverer composed (or delivered) it first; the next tick reads the stream as it is now.
+        if (error instanceof ConcurrencyError) return;
+        if (!(error instanceof AppendTooLargeError)) throw error;
+        // Not sent unrecorded (a retry would send another body): abandoned, in a small event.
+        outcome = abandon(`the composed body cannot be recorded: MessageComposed is larger than the event store takes (at most ${error.maxAppendSizeBytes} bytes)`);
+        composition = null;
+      }
+    }
+    if (composition !== null) {
+      try {
+        await channels[request.channel](
+          {
+            messageId, channel: request.channel, recipient: request.recipient, body: composition.body, subject: request.subject, webhookUrl: request.webhookUrl,
+            secret: request.campaignId === null ? null : (secrets.get(request.campaignId) ?? null), campaignId: request.campaignId, earningId: request.earningId,
+          },
+          stopping.signal,
+        );
+        outcome = { type: 'RecordSent', data: { ...composition, now: clock().toISOString() } };
+      } catch (error) {
+        outcome = { type: 'RecordFailed', data: { error: failureText(error), policy, now: clock().toISOString() } };
+      }
+    }
+    if (outcome === undefined) return;
     // Stopping (or crashing) here, after a delivery that may have gone through, records nothing: the message
     // stays due, and is delivered again after the restart (at least once; the receiver drops the repeat by its id).
     if (stopping.signal.aborted) return;
-    const decided = messageDecider.decide(outcome, state);
-    const metadata: EventMetadata = { correlationId: last.metadata.correlationId ?? last.id, causationId: last.id, actor: 'message-delivery' };
+    let decided = messageDecider.decide(outcome, current);
     const append = async (): Promise<boolean> => {
       try {
-        await store.appendToStream(messageStream(messageId), decided.map((event) => toEventToAppend(event, metadata)), { expectedRevision: last.revision });
+        await store.appendToStream(messageStream(messageId), decided.map((event) => toEventToAppend(event, metadataAfter(last))), { expectedRevision: revision });
         return true;
       } catch (error) {
         // Refused: another deliverer recorded this attempt first; the next tick reads the stream as it is now.
         if (error instanceof ConcurrencyError) return false;
-        throw error;
+        if (!(error instanceof AppendTooLargeError) || decided.every((event) => event.type === 'MessageAbandoned')) throw error;
+        // Refused for ever, so never retried as it is: the message ends, in a small event that says why.
+        const what = outcome.type === 'RecordSent' ? 'delivered, but MessageSent' : decided[0]!.type;
+        decided = messageDecider.decide(abandon(`${what} is larger than the event store takes (at most ${error.maxAppendSizeBytes} bytes)`), current);
+        return append();
       }
     };
     let appended: boolean;
@@ -162,8 +221,10 @@ export const startMessageDelivery = async ({ store, clock, logger, channels, llm
       throw error;
     }
     if (!appended) return;
-    remember(decided.reduce(messageDecider.evolve, state));
+    remember(decided.reduce(messageDecider.evolve, current));
     if (outcome.type === 'RecordFailed') log.warn({ messageId, error: outcome.data.error, attempt: state.attempts + 1 }, 'message delivery failed');
+    const abandonedWith = errorTextOf(decided);
+    if (abandonedWith !== undefined) log.warn({ messageId, error: abandonedWith }, 'message abandoned');
   };
 
   const start = (messageId: string): void => {

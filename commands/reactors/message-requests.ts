@@ -2,13 +2,16 @@ import { v5 as uuidv5 } from 'uuid';
 import type { CampaignCreated } from '../../domain/campaign/campaign-events.ts';
 import type { EarningGranted } from '../../domain/earning/earning-events.ts';
 import type { JsonObject, JsonValue } from '../../domain/json.ts';
-import { messageStream, type MessageRequested } from '../../domain/message/message-events.ts';
+import { boundedContext } from '../../domain/message/composition-context.ts';
+import { messageDecider, type MessageCommand } from '../../domain/message/message-decider.ts';
+import { messageStream, type MessageContent } from '../../domain/message/message-events.ts';
+import { recipientProblem, shownRecipient } from '../../domain/message/recipient.ts';
 import type { CampaignNotifications } from '../../domain/message/notifications.ts';
 import { toMajor } from '../../domain/money.ts';
 import { valueAt } from '../../domain/rules/document-path.ts';
 import { trackedEventStream, type EventRegistered } from '../../domain/tracked-event/tracked-event-events.ts';
 import { asDomainEvent, toEventToAppend } from '../../infrastructure/event-store/domain-event.ts';
-import { ConcurrencyError, isAtOrAfter, type EventStore, type RecordedEvent } from '../../infrastructure/event-store/event-store.ts';
+import { AppendTooLargeError, ConcurrencyError, isAtOrAfter, type EventStore, type RecordedEvent } from '../../infrastructure/event-store/event-store.ts';
 import { trackHandled } from '../../infrastructure/event-store/handled-position.ts';
 import type { Logger } from '../../infrastructure/logger.ts';
 import type { Checkpoints } from '../../infrastructure/postgres/checkpoints.ts';
@@ -30,6 +33,8 @@ export interface MessageRequestsOptions {
   readonly logger: Logger;
   readonly board?: StatusBoard;
   readonly onFatal: (error: unknown) => void;
+  /** MESSAGE_MAX_CONTEXT_BYTES: what MessageRequested keeps for composition, at most. */
+  readonly maxContextBytes: number;
 }
 
 interface NotifyingCampaign {
@@ -47,7 +52,7 @@ const asAddress = (value: JsonValue | undefined): string | undefined =>
  * The campaigns' notifications are folded from the log; the tracked event's
  * document, which the recipient path and the context need, is read from its stream.
  */
-export const startMessageRequests = async ({ store, checkpoints, clock, logger, board, onFatal }: MessageRequestsOptions): Promise<RunningReactor> => {
+export const startMessageRequests = async ({ store, checkpoints, clock, logger, board, onFatal, maxContextBytes }: MessageRequestsOptions): Promise<RunningReactor> => {
   const log = logger.child({ role: 'message-requests' });
   const checkpoint = await checkpoints.load(MESSAGE_REQUESTS_CHECKPOINT);
   const stopping = new AbortController();
@@ -76,33 +81,52 @@ export const startMessageRequests = async ({ store, checkpoints, clock, logger, 
       beneficiaryId: earning.beneficiaryId, amount: toMajor(earning.amount, earning.currency), currency: earning.currency, grantedAt: earning.grantedAt,
     };
     const { notifications } = campaign;
+    const content: MessageContent = notifications.template !== undefined ? { template: notifications.template } : { prompt: notifications.prompt! };
     // The path names a field of the tracked event; a field of the earning (beneficiaryId) when the event has none.
-    const recipient = asAddress(valueAt(document, notifications.recipient)) ?? asAddress(valueAt(earningView, notifications.recipient));
-    if (recipient === undefined) {
-      return void log.warn({ earningId: earning.earningId, campaignId: earning.campaignId, path: notifications.recipient }, 'no recipient at the notifications path; no message requested');
-    }
+    const resolved = asAddress(valueAt(document, notifications.recipient)) ?? asAddress(valueAt(earningView, notifications.recipient));
+    const full: JsonObject = {
+      earning: earningView,
+      event: { ...document, id: earning.eventId, type: tracked?.eventType ?? null, occurredAt: tracked?.occurredAt ?? null },
+      campaign: { id: earning.campaignId, name: campaign.name },
+    };
+    const bounded = boundedContext(content, full, maxContextBytes);
+    // What cannot be sent is still requested, and abandoned at once with why, so that it shows in the log and in GET /messages.
+    const reason =
+      tracked === undefined ? `the tracked event ${earning.eventId} was not found`
+      : resolved === undefined ? `no recipient at ${notifications.recipient}`
+      : (recipientProblem(notifications.channel, resolved) ?? (bounded.ok ? undefined : bounded.reason));
     const messageId = messageIdForEarning(earning.earningId);
-    const requested: MessageRequested = {
-      type: 'MessageRequested',
-      data: {
-        messageId, earningId: earning.earningId, campaignId: earning.campaignId, channel: notifications.channel, recipient,
-        content: notifications.template !== undefined ? { template: notifications.template } : { prompt: notifications.prompt! },
-        subject: notifications.subject ?? campaign.name,
-        webhookUrl: notifications.webhookUrl ?? null,
-        context: {
-          earning: earningView,
-          event: { ...document, id: earning.eventId, type: tracked?.eventType ?? null, occurredAt: tracked?.occurredAt ?? null },
-          campaign: { id: earning.campaignId, name: campaign.name },
-        },
-        requestedAt: clock().toISOString(),
-      },
+    const request = {
+      messageId, earningId: earning.earningId, campaignId: earning.campaignId, channel: notifications.channel,
+      recipient: reason === undefined ? resolved! : shownRecipient(resolved ?? ''), content,
+      subject: notifications.subject ?? campaign.name, webhookUrl: notifications.webhookUrl ?? null,
+      context: reason === undefined && bounded.ok ? bounded.context : {}, now: clock().toISOString(),
     };
     const metadata = { correlationId: recorded.metadata.correlationId ?? recorded.id, causationId: recorded.id, actor: 'message-requests' };
+    const append = async (command: MessageCommand): Promise<void> => {
+      const events = messageDecider.decide(command, messageDecider.initialState());
+      await store.appendToStream(messageStream(messageId), events.map((event) => toEventToAppend(event, metadata)), { expectedRevision: 'no_stream' });
+    };
+    if (reason !== undefined) log.warn({ earningId: earning.earningId, campaignId: earning.campaignId, messageId, reason }, 'message abandoned as requested');
     try {
-      await store.appendToStream(messageStream(messageId), [toEventToAppend(requested, metadata)], { expectedRevision: 'no_stream' });
+      if (reason !== undefined) await append({ type: 'RefuseMessage', data: { ...request, reason } });
+      else {
+        try {
+          await append({ type: 'RequestMessage', data: request });
+        } catch (error) {
+          if (!(error instanceof AppendTooLargeError)) throw error;
+          // Never retried (it would be refused for ever): recorded small, without its context, and abandoned.
+          const tooLarge = `MessageRequested is larger than the event store takes (at most ${error.maxAppendSizeBytes} bytes)`;
+          log.warn({ earningId: earning.earningId, messageId, reason: tooLarge }, 'message abandoned as requested');
+          await append({ type: 'RefuseMessage', data: { ...request, context: {}, reason: tooLarge } });
+        }
+      }
     } catch (error) {
       // Requested already, by an earlier run whose checkpoint did not cover it.
-      if (!(error instanceof ConcurrencyError)) throw error;
+      if (error instanceof ConcurrencyError) return;
+      // Even the small record does not fit (a template at the store's limit): said, and passed, so the earnings after it still get theirs.
+      if (error instanceof AppendTooLargeError) return void log.error({ err: error, earningId: earning.earningId, messageId }, 'the message of this earning cannot be recorded at all');
+      throw error;
     }
   };
 

@@ -23,6 +23,25 @@ export type MessageRequested = {
   };
 };
 
+/** Who wrote a body: `template` or `explicit` (and no model) when no model did. */
+export interface Composition {
+  readonly body: string;
+  readonly provider: string;
+  readonly model: string | null;
+  readonly cached: boolean;
+}
+
+/**
+ * A body the LLM wrote, recorded before its first delivery: a model answers
+ * differently each time, so every attempt (and a restart) sends this body, and
+ * the Idempotency-Key always stands for the same message. A template or an
+ * explicit body needs none: it follows from MessageRequested alone.
+ */
+export type MessageComposed = {
+  readonly type: 'MessageComposed';
+  readonly data: Composition & { readonly messageId: string; readonly composedAt: string };
+};
+
 export type MessageSent = {
   readonly type: 'MessageSent';
   readonly data: {
@@ -56,8 +75,8 @@ export type MessageAbandoned = {
   readonly data: { readonly messageId: string; readonly attempts: number; readonly error: string; readonly abandonedAt: string };
 };
 
-export type MessageEvent = MessageRequested | MessageSent | MessageFailed | MessageAbandoned;
+export type MessageEvent = MessageRequested | MessageComposed | MessageSent | MessageFailed | MessageAbandoned;
 
-export const MESSAGE_EVENT_TYPES: readonly MessageEvent['type'][] = ['MessageRequested', 'MessageSent', 'MessageFailed', 'MessageAbandoned'];
+export const MESSAGE_EVENT_TYPES: readonly MessageEvent['type'][] = ['MessageRequested', 'MessageComposed', 'MessageSent', 'MessageFailed', 'MessageAbandoned'];
 
 export const messageStream = (messageId: string): string => `message-${messageId}`;

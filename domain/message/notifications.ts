@@ -34,7 +34,20 @@ export const validateNotifications = (notifications: CampaignNotifications, at: 
   if ((template === undefined) === (prompt === undefined)) throw new DomainError('invalid', 'give exactly one of template and prompt', at);
   if (channel === 'webhook' && webhookUrl === undefined) throw new DomainError('invalid', 'a webhook channel needs webhookUrl', `${at}/webhookUrl`);
   if (webhookUrl !== undefined && !isHttpUrl(webhookUrl)) throw new DomainError('invalid', 'webhookUrl must be an http or https URL', `${at}/webhookUrl`);
+  if (webhookUrl !== undefined && hasCredentials(webhookUrl)) throw new DomainError('invalid', CREDENTIALS_REFUSED, `${at}/webhookUrl`);
 };
+
+export const CREDENTIALS_REFUSED = 'webhookUrl must not carry credentials (user:password@): they would be stored and shown in the log; sign with the secret instead';
+
+/** `http://user:pass@host`: a URL that would put a password in the log of events, in GET /campaigns and in error texts. */
+export const hasCredentials = (text: string): boolean => {
+  if (!URL.canParse(text)) return false;
+  const { username, password } = new URL(text);
+  return username !== '' || password !== '';
+};
+
+/** What error texts and logs say of a webhook URL: its origin only, never its path, query or credentials. */
+export const urlOrigin = (text: string): string => (URL.canParse(text) ? new URL(text).origin : 'an unparsable URL');
 
 export const isHttpUrl = (text: string): boolean => {
   if (!URL.canParse(text)) return false;

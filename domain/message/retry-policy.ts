@@ -6,7 +6,5 @@ export interface RetryPolicy {
   readonly baseMs: number;
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 5, baseMs: 30_000 };
-
-/** Exponential backoff: base × 2^(attempt−1) after the attempt-th failure (30 s, 1 min, 2 min, … by default). */
+/** Exponential backoff: base × 2^(attempt−1) after the attempt-th failure (30 s, 1 min, 2 min, … with the configured defaults). */
 export const retryDelayMs = (policy: RetryPolicy, attempt: number): number => policy.baseMs * 2 ** (attempt - 1);

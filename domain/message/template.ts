@@ -9,6 +9,9 @@ export interface Rendered {
 
 const PLACEHOLDER = /\{\{\s*([^{}\s]+)\s*\}\}/g;
 
+/** The paths a template's placeholders name, each once. */
+export const placeholderPaths = (template: string): string[] => [...new Set([...template.matchAll(PLACEHOLDER)].map((match) => match[1]!))];
+
 const asText = (value: JsonValue): string => (typeof value === 'string' ? value : JSON.stringify(value));
 
 /**

@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
 import type { Knex } from 'knex';
+import { errorText } from '../error-text.ts';
 import { isAtOrAfter, type EventStore } from '../event-store/event-store.ts';
 import type { CacheHealth } from '../llm/llm-gateway.ts';
 import { readSubscriberStatus, type SubscriberState, type SubscriberStatus } from '../postgres/subscriber-status.ts';
@@ -63,7 +64,7 @@ const LAG_COUNT_CAP = 1000;
 const latestLeaderFirst = (a: SubscriberStatus, b: SubscriberStatus): number =>
   b.trackedAt.getTime() - a.trackedAt.getTime() || (isAtOrAfter(a.position ?? undefined, b.position ?? '') ? -1 : 1);
 
-const failing = (error: unknown): string => `failing: ${error instanceof Error ? error.message : String(error)}`;
+const failing = (error: unknown): string => `failing: ${errorText(error)}`;
 
 export type HealthCheck = () => Promise<HealthReport>;
 

@@ -3,6 +3,7 @@ import { DomainError } from '../../domain/domain-error.ts';
 import { AppendTooLargeError, ConcurrencyError } from '../event-store/event-store.ts';
 import { AllProvidersFailedError } from '../llm/all-providers-failed-error.ts';
 import { CacheUnavailableError } from '../llm/cache-unavailable-error.ts';
+import { ProviderNotAllowedError } from '../llm/provider-not-allowed-error.ts';
 import type { Logger } from '../logger.ts';
 
 export interface FieldError {
@@ -88,6 +89,7 @@ export const toProblem = (error: unknown): Problem | undefined => {
     const status = error.answered ? 502 : 503;
     return new Problem(status, TITLES[status]!, error.message, undefined, { providers: error.failures });
   }
+  if (error instanceof ProviderNotAllowedError) return new Problem(400, TITLES[400]!, error.message, [{ pointer: '/provider', message: error.message }]);
   if (error instanceof CacheUnavailableError) return new Problem(503, TITLES[503]!, `${error.message}; nothing was changed, retry later`);
   if (error instanceof ConcurrencyError) return new Problem(409, TITLES[409]!, 'the resource was changed concurrently; retry');
   // Not the body's size (express.json() answers that): what it would store is more than the event store takes in one append.

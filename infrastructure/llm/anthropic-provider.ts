@@ -23,6 +23,7 @@ export const anthropicProvider = (config: LlmProviderConfig, timeoutMs: number):
     name: 'anthropic',
     configured: client !== undefined,
     defaultModel: config.model,
+    baseUrl: config.baseUrl,
 
     async complete({ prompt, system, model, maxTokens, temperature }: ProviderCall, signal: AbortSignal): Promise<Completion> {
       if (!client) throw new ProviderCallError('anthropic', 'refused', 'ANTHROPIC_API_KEY is not set');

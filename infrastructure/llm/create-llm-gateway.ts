@@ -1,9 +1,11 @@
+import { errorText } from '../error-text.ts';
 import type { Logger } from '../logger.ts';
 import { AllProvidersFailedError, type ProviderFailure } from './all-providers-failed-error.ts';
 import { cacheKey } from './cache-key.ts';
 import { DEFAULT_MAX_TOKENS, PROVIDER_NAMES, type GenerateRequest, type Generated, type LlmGateway, type ProviderName, type ProviderStatus } from './llm-gateway.ts';
 import type { Completion, LlmProvider, ProviderCall } from './llm-provider.ts';
 import { classifySdkError, ProviderCallError } from './provider-call-error.ts';
+import { ProviderNotAllowedError } from './provider-not-allowed-error.ts';
 import type { ResponseCache } from './response-cache.ts';
 import { DEFAULT_RETRY_POLICY, withRetries, type RetryPolicy } from './retry-policy.ts';
 
@@ -15,6 +17,8 @@ export interface GatewayOptions {
   readonly logger: Logger;
   /** Longest wait for one attempt at one provider, the answer's body included. */
   readonly timeoutMs: number;
+  /** Longest wait for one generate(), across every retry and fallback; the providers not reached by then are not tried. */
+  readonly totalTimeoutMs: number;
   readonly retry?: Partial<RetryPolicy>;
   /** Longest wait for a provider's reachability check (GET /ai/providers); the call timeout when shorter. */
   readonly reachabilityTimeoutMs?: number;
@@ -30,7 +34,7 @@ const abortable = <T>(work: Promise<T>, signal: AbortSignal): Promise<T> =>
   });
 
 const describe = (error: unknown, attempts: number): string => {
-  if (!(error instanceof ProviderCallError)) return error instanceof Error ? error.message : String(error);
+  if (!(error instanceof ProviderCallError)) return errorText(error);
   return `${error.summary}${attempts > 1 ? ` after ${attempts} attempts` : ''}`;
 };
 
@@ -48,7 +52,7 @@ const describe = (error: unknown, attempts: number): string => {
  * back), and a fallback that was cached saves its call while the preferred
  * provider is down.
  */
-export const createLlmGateway = ({ providers, fallback, cache, logger, timeoutMs, retry = {}, reachabilityTimeoutMs = 2000 }: GatewayOptions): LlmGateway => {
+export const createLlmGateway = ({ providers, fallback, cache, logger, timeoutMs, totalTimeoutMs, retry = {}, reachabilityTimeoutMs = 2000 }: GatewayOptions): LlmGateway => {
   const byName = new Map(providers.map((provider) => [provider.name, provider]));
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...retry };
   const reachTimeoutMs = Math.min(reachabilityTimeoutMs, timeoutMs);
@@ -58,23 +62,37 @@ export const createLlmGateway = ({ providers, fallback, cache, logger, timeoutMs
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = callerSignal ? AbortSignal.any([callerSignal, timeout]) : timeout;
     try {
-      return await abortable(provider.complete(call, signal), signal);
+      const completion = await abortable(provider.complete(call, signal), signal);
+      // A blank text is no answer: caching it would serve it for CACHE_TTL, and a caller that needs text
+      // (campaign copy) would refuse it for ever. Not retried either: the same model tends to say the same.
+      if (completion.text.trim() === '') throw new ProviderCallError(provider.name, 'malformed', 'the answer is blank');
+      return completion;
     } catch (error) {
       throw classifySdkError(provider.name, error, signal, timeoutMs);
     }
   };
 
-  /** The requested provider first, then the rest of the chain in its order. */
+  /** The requested provider (one of the chain: see generate) first, then the rest of the chain in its order. */
   const chainFor = (requested: ProviderName | undefined): ProviderName[] =>
     requested === undefined ? [...fallback] : [requested, ...fallback.filter((name) => name !== requested)];
 
   const generate = async (request: GenerateRequest, signal?: AbortSignal): Promise<Generated> => {
+    if (request.provider !== undefined && !fallback.includes(request.provider)) throw new ProviderNotAllowedError(request.provider, fallback);
     const useCache = request.useCache !== false;
     const failures: ProviderFailure[] = [];
     let answered = false;
+    // The deadline aborts whatever is under way (an attempt, a backoff) like a caller giving up, but it is no
+    // caller's doing: what it cut is reported as that provider's timeout, and the rest of the chain as not tried.
+    const deadline = AbortSignal.timeout(totalTimeoutMs);
+    const bounded = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    const ranOut = `the total timeout of ${totalTimeoutMs} ms ran out`;
     // `model` is for the provider asked first: the one named, or else the first configured one. Fallbacks use their own.
     let modelTaken = false;
     for (const name of chainFor(request.provider)) {
+      if (deadline.aborted) {
+        failures.push({ provider: name, error: `not tried: ${ranOut}` });
+        continue;
+      }
       const provider = byName.get(name);
       if (!provider?.configured) {
         failures.push({ provider: name, error: provider ? 'not configured (no API key)' : 'not available in this process' });
@@ -90,18 +108,19 @@ export const createLlmGateway = ({ providers, fallback, cache, logger, timeoutMs
         ...(request.system === undefined ? {} : { system: request.system }),
         ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
       };
-      const key = cacheKey(name, call);
+      const key = cacheKey(name, provider.baseUrl, call);
       const hit = useCache ? await cache.get(key) : undefined;
-      if (hit) return { ...hit, provider: name, tokenCount: hit.inputTokens + hit.outputTokens, cached: true };
+      // A blank answer cached before blanks were refused (or written by someone else) is a miss too.
+      if (hit && hit.text.trim() !== '') return { ...hit, provider: name, tokenCount: hit.inputTokens + hit.outputTokens, cached: true };
       let attempts = 0;
       try {
         const completion = await withRetries(
           () => {
             attempts += 1;
-            return attempt(provider, call, signal);
+            return attempt(provider, call, bounded);
           },
           policy,
-          signal,
+          bounded,
           (error, attemptNumber) => logger.info({ provider: name, attemptNumber, err: error }, 'LLM call failed; retrying'),
         );
         if (useCache) await cache.set(key, completion);
@@ -109,8 +128,8 @@ export const createLlmGateway = ({ providers, fallback, cache, logger, timeoutMs
       } catch (error) {
         // The caller gave up: that is no provider's failure, and nobody is left to answer.
         if (signal?.aborted) throw signal.reason;
-        answered ||= error instanceof ProviderCallError && error.answered;
-        const described = describe(error, attempts);
+        answered ||= !deadline.aborted && error instanceof ProviderCallError && error.answered;
+        const described = deadline.aborted ? `timeout (${ranOut})` : describe(error, attempts);
         failures.push({ provider: name, error: described });
         logger.warn({ provider: name, model, error: described }, 'LLM provider failed; trying the next in the chain');
       }
@@ -123,7 +142,7 @@ export const createLlmGateway = ({ providers, fallback, cache, logger, timeoutMs
     if (!provider) return { provider: name, configured: false, model: '', reachable: false, error: 'not available in this process' };
     const { configured, defaultModel: model } = provider;
     const signal = AbortSignal.timeout(reachTimeoutMs);
-    const error = await abortable(provider.unreachable(signal), signal).catch((thrown: unknown) => (thrown instanceof Error ? thrown.message : String(thrown)));
+    const error = await abortable(provider.unreachable(signal), signal).catch(errorText);
     const said = signal.aborted ? `no answer within ${reachTimeoutMs} ms` : error;
     return { provider: name, configured, model, reachable: said === undefined, ...(said === undefined ? {} : { error: said }) };
   };

@@ -12,7 +12,7 @@ import type { RetryPolicy } from './retry-policy.ts';
 /** What configuration leaves to code: tests shorten the waits with these. */
 export interface LlmTuning {
   readonly retry?: Partial<Omit<RetryPolicy, 'retries'>>;
-  readonly redis?: Pick<RedisCacheOptions, 'commandTimeoutMs' | 'connectTimeoutMs' | 'reconnectMaxDelayMs'>;
+  readonly redis?: Pick<RedisCacheOptions, 'commandTimeoutMs' | 'connectTimeoutMs' | 'reconnectMaxDelayMs' | 'probeIntervalMs'>;
   readonly reachabilityTimeoutMs?: number;
 }
 
@@ -26,6 +26,7 @@ export const llmGatewayFromConfig = (config: Config, logger: Logger, tuning: Llm
     cache: redisUrl ? redisCache({ url: redisUrl, ttlSeconds, logger: log, ...tuning.redis }) : memoryCache({ ttlSeconds }),
     logger: log,
     timeoutMs: llm.timeoutMs,
+    totalTimeoutMs: llm.totalTimeoutMs,
     retry: { ...tuning.retry, retries: llm.maxRetries },
     ...(tuning.reachabilityTimeoutMs === undefined ? {} : { reachabilityTimeoutMs: tuning.reachabilityTimeoutMs }),
   });

@@ -28,6 +28,8 @@ export interface LlmProvider {
   /** False when it lacks what it needs (an API key): the gateway then skips it. */
   readonly configured: boolean;
   readonly defaultModel: string;
+  /** Where it is asked (undefined: nowhere, it runs in the process): part of the cache key. */
+  readonly baseUrl: string | undefined;
   /** `signal` aborts the attempt: the gateway's per-call timeout or the caller giving up. */
   complete(call: ProviderCall, signal: AbortSignal): Promise<Completion>;
   /** A cheap request that shows the provider answers and takes the key (the models list); undefined when it does, else why not. */

@@ -26,6 +26,7 @@ export const offlineProvider = (): LlmProvider => ({
   name: 'offline',
   configured: true,
   defaultModel: OFFLINE_MODEL,
+  baseUrl: undefined,
 
   async complete({ prompt, system, maxTokens }: ProviderCall, signal: AbortSignal): Promise<Completion> {
     signal.throwIfAborted();

@@ -25,6 +25,7 @@ export const openAiProvider = (config: LlmProviderConfig, timeoutMs: number): Ll
     name: 'openai',
     configured: client !== undefined,
     defaultModel: config.model,
+    baseUrl: config.baseUrl,
 
     async complete({ prompt, system, model, maxTokens, temperature }: ProviderCall, signal: AbortSignal): Promise<Completion> {
       if (!client) throw new ProviderCallError('openai', 'refused', 'OPENAI_API_KEY is not set');

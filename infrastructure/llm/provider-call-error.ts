@@ -1,3 +1,4 @@
+import { errorText } from '../error-text.ts';
 import type { ProviderName } from './llm-gateway.ts';
 import { retryAfterMs } from './retry-after.ts';
 
@@ -6,7 +7,7 @@ import { retryAfterMs } from './retry-after.ts';
  * - `refused`: any other 4xx (a bad key, a model it does not have, a request it will not take): the same again fails again.
  * - `timeout`: no whole answer within the per-call timeout. Not retried: a provider that hangs is
  *   likely to hang again, and the caller's wait is better spent on the next provider in the chain.
- * - `malformed`: an answer that is not what the API promises (not JSON, no text). Not retried either.
+ * - `malformed`: an answer that is not what the API promises (not JSON, no text, a blank text). Not retried either.
  */
 export type FailureKind = 'rate-limited' | 'server-error' | 'network' | 'refused' | 'timeout' | 'malformed';
 
@@ -59,7 +60,7 @@ export const isCallerAbort = (signal: AbortSignal): boolean => signal.aborted &&
  */
 export const classifySdkError = (provider: ProviderName, error: unknown, signal: AbortSignal, timeoutMs: number): ProviderCallError => {
   if (error instanceof ProviderCallError) return error;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorText(error);
   const options = { cause: error };
   if (signal.aborted && !isCallerAbort(signal)) return new ProviderCallError(provider, 'timeout', `no answer within ${timeoutMs} ms`, undefined, undefined, options);
   const { status, headers } = (error ?? {}) as { status?: unknown; headers?: unknown };

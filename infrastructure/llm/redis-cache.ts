@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { errorText } from '../error-text.ts';
 import type { Logger } from '../logger.ts';
 import { CACHE_KEY_PREFIX } from './cache-key.ts';
 import { CacheUnavailableError } from './cache-unavailable-error.ts';
@@ -18,9 +19,9 @@ export interface RedisCacheOptions {
   readonly reconnectMaxDelayMs?: number;
   /** Keys asked for per SCAN (and so removed per UNLINK) when clearing. */
   readonly scanCount?: number;
+  /** While degraded, how often a PING checks whether Redis answers again. */
+  readonly probeIntervalMs?: number;
 }
-
-const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** A value someone else wrote under our key, or an older shape: a miss, never a crash. */
 const parseCompletion = (raw: string | null): Completion | undefined => {
@@ -37,13 +38,18 @@ const parseCompletion = (raw: string | null): Completion | undefined => {
 
 /**
  * The response cache in Redis, shared by every process. Redis is optional
- * even when configured: while it is away, reads are misses and writes are
- * dropped at once (no offline queue, so nothing waits for a connection), a
- * command never waits longer than `commandTimeoutMs`, `health()` says
- * `degraded` with the error, and the client reconnects by itself with
- * backoff: caching resumes as soon as Redis is back.
+ * even when configured: a command never waits longer than `commandTimeoutMs`,
+ * and once one fails the cache is degraded: reads are misses and writes are
+ * dropped without asking Redis at all, so that a Redis that stopped answering
+ * costs one short wait, not one per provider tried. `health()` says
+ * `degraded` with the error. Caching resumes by itself: on the client's
+ * `ready` after a reconnection (it reconnects with backoff), or when a PING
+ * every `probeIntervalMs` is answered again (a frozen Redis keeps its
+ * connection, so no `ready` comes).
  */
-export const redisCache = ({ url, ttlSeconds, logger, commandTimeoutMs = 250, connectTimeoutMs = 1000, reconnectMaxDelayMs = 2000, scanCount = 500 }: RedisCacheOptions): ResponseCache => {
+export const redisCache = ({
+  url, ttlSeconds, logger, commandTimeoutMs = 250, connectTimeoutMs = 1000, reconnectMaxDelayMs = 2000, scanCount = 500, probeIntervalMs = 1000,
+}: RedisCacheOptions): ResponseCache => {
   const client = new Redis(url, {
     commandTimeout: commandTimeoutMs,
     connectTimeout: connectTimeoutMs,
@@ -69,10 +75,13 @@ export const redisCache = ({ url, ttlSeconds, logger, commandTimeoutMs = 250, co
   };
   client.on('ready', recover);
   // Also keeps ioredis from reporting an unhandled 'error' event while Redis is away.
-  client.on('error', (error: unknown) => degrade(messageOf(error)));
+  client.on('error', (error: unknown) => degrade(errorText(error)));
   client.on('close', () => {
     if (problem === undefined) degrade('connection to Redis closed');
   });
+
+  /** Whether a read or a write may ask Redis now: while degraded only the probe and clear() do. */
+  const usable = (): boolean => problem === undefined && client.status === 'ready';
 
   /** Runs one Redis command, keeping `health()` current. An error reply means Redis is there: only other errors degrade. */
   const command = async <T>(run: () => Promise<T>): Promise<T> => {
@@ -81,21 +90,32 @@ export const redisCache = ({ url, ttlSeconds, logger, commandTimeoutMs = 250, co
       recover();
       return result;
     } catch (error) {
-      if ((error as { name?: unknown } | null)?.name !== 'ReplyError') degrade(messageOf(error));
+      if ((error as { name?: unknown } | null)?.name !== 'ReplyError') degrade(errorText(error));
       throw error;
     }
   };
+
+  // Only while degraded and connected: without a connection a PING fails at once, and `ready` says when it is back.
+  let probing = false;
+  const probe = setInterval(() => {
+    if (problem === undefined || client.status !== 'ready' || probing) return;
+    probing = true;
+    command(() => client.ping())
+      .catch(() => undefined)
+      .finally(() => (probing = false));
+  }, probeIntervalMs);
+  probe.unref();
 
   return {
     kind: 'redis',
 
     async get(key) {
-      if (ttlSeconds === 0) return undefined;
+      if (ttlSeconds === 0 || !usable()) return undefined;
       return command(() => client.get(key)).then(parseCompletion, () => undefined);
     },
 
     async set(key, completion) {
-      if (ttlSeconds === 0) return;
+      if (ttlSeconds === 0 || !usable()) return;
       await command(() => client.set(key, JSON.stringify(completion), 'EX', ttlSeconds)).catch(() => undefined);
     },
 
@@ -111,7 +131,7 @@ export const redisCache = ({ url, ttlSeconds, logger, commandTimeoutMs = 250, co
         } while (cursor !== '0');
         return cleared;
       } catch (error) {
-        throw new CacheUnavailableError(`the response cache's Redis is unavailable: ${messageOf(error)}`, { cause: error });
+        throw new CacheUnavailableError(`the response cache's Redis is unavailable: ${errorText(error)}`, { cause: error });
       }
     },
 
@@ -121,6 +141,7 @@ export const redisCache = ({ url, ttlSeconds, logger, commandTimeoutMs = 250, co
     },
 
     async close() {
+      clearInterval(probe);
       client.removeAllListeners('close');
       // QUIT lets pending replies arrive; without a connection there is nothing to wait for.
       await client.quit().catch(() => client.disconnect());

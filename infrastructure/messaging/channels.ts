@@ -7,7 +7,7 @@ import { webhookChannel } from './webhook-channel.ts';
 
 /** Every channel, built from configuration; `close` ends the SMTP connections. */
 export const createChannels = (config: MessagingConfig, logger: Logger, clock: () => Date): { channels: Channels; close(): void } => {
-  const email = emailChannel({ smtpUrl: config.smtpUrl, from: config.mailFrom });
+  const email = emailChannel({ smtpUrl: config.smtpUrl, from: config.mailFrom, timeoutMs: config.emailTimeoutMs });
   return {
     channels: {
       log: logChannel(logger.child({ role: 'messages' })),

@@ -1,3 +1,4 @@
+import { hasCredentials, urlOrigin } from '../../domain/message/notifications.ts';
 import type { Deliver } from './channel.ts';
 import { signatureHeader } from './webhook-signature.ts';
 
@@ -18,6 +19,8 @@ export const webhookChannel =
   ({ secret: globalSecret, timeoutMs, clock }: WebhookOptions): Deliver =>
   async ({ messageId, recipient, body, campaignId, earningId, webhookUrl, secret }, signal) => {
     if (!webhookUrl) throw new Error('the message has no webhookUrl');
+    // Refused at the API since; one recorded before is not sent with its password, nor named in the error.
+    if (hasCredentials(webhookUrl)) throw new Error(`webhook ${urlOrigin(webhookUrl)}: the URL carries credentials, which Tally does not send`);
     const key = secret ?? globalSecret;
     if (!key) throw new Error('no webhook secret: set WEBHOOK_SECRET or the campaign notifications secret');
     const payload = JSON.stringify({ messageId, recipient, body, campaignId, earningId });
@@ -38,8 +41,10 @@ export const webhookChannel =
       // Read to the end, so the connection is free, and the answer's time counts against the timeout too.
       await response.arrayBuffer();
     } catch (error) {
-      if (timeout.aborted && !signal.aborted) throw new Error(`webhook ${webhookUrl} did not answer within ${timeoutMs} ms`, { cause: error });
-      throw error;
+      if (timeout.aborted && !signal.aborted) throw new Error(`webhook ${urlOrigin(webhookUrl)} did not answer within ${timeoutMs} ms`, { cause: error });
+      if (signal.aborted) throw error;
+      // fetch's own errors say why (refused, reset), never the URL; the origin is added so the attempt says where.
+      throw new Error(`webhook ${urlOrigin(webhookUrl)}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
-    if (response.status < 200 || response.status > 299) throw new Error(`webhook ${webhookUrl} answered HTTP ${response.status}`);
+    if (response.status < 200 || response.status > 299) throw new Error(`webhook ${urlOrigin(webhookUrl)} answered HTTP ${response.status}`);
   };

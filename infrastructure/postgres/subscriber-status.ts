@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import { errorText } from '../error-text.ts';
 import { isAtOrAfter } from '../event-store/event-store.ts';
 import type { Logger } from '../logger.ts';
 import type { Migration } from './migrate.ts';
@@ -93,7 +94,7 @@ interface Row {
   refresh: () => void;
 }
 
-const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error)).slice(0, 500);
+const describe = (error: unknown): string => errorText(error).slice(0, 500);
 
 export const createStatusBoard = ({ knex, logger, heartbeatMs = 2000 }: { knex: Knex; logger: Logger; heartbeatMs?: number }): StatusBoard => {
   const instance = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;

@@ -19,6 +19,12 @@ export const messagesProjection: Projection = {
         });
         return;
       }
+      case 'MessageComposed': {
+        // The LLM's body is known, and final, before it is delivered.
+        const { body, provider, model, cached } = event.data;
+        await trx('rm_messages').where({ id }).update({ body, provider, model, cached });
+        return;
+      }
       case 'MessageSent': {
         const { attempt, body, provider, model, cached, sentAt } = event.data;
         await trx('rm_messages').where({ id }).update({ status: 'sent', body, provider, model, cached, attempts: attempt, next_attempt_at: null, sent_at: sentAt });

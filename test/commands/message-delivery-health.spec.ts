@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { startMessageDelivery, MESSAGE_DELIVERY_SUBSCRIBER, type MessageDelivery } from '../../commands/reactors/message-delivery.ts';
 import { messageStream, type MessageRequested } from '../../domain/message/message-events.ts';
+import { errorText } from '../../infrastructure/error-text.ts';
 import { toEventToAppend } from '../../infrastructure/event-store/domain-event.ts';
 import type { EventStore } from '../../infrastructure/event-store/event-store.ts';
 import type { Channels, Deliver } from '../../infrastructure/messaging/channel.ts';
@@ -19,7 +20,7 @@ const recordingBoard = () => {
       let caughtUp = false;
       return {
         progressed: () => void (caughtUp && states.set(subscriber, { state: 'running', error: null })),
-        failing: (error) => void states.set(subscriber, { state: 'failing', error: error instanceof Error ? error.message : String(error) }),
+        failing: (error) => void states.set(subscriber, { state: 'failing', error: errorText(error) }),
         caughtUpAt: () => {
           caughtUp = true;
           states.set(subscriber, { state: 'running', error: null });

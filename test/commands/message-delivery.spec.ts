@@ -5,6 +5,8 @@ import type { Channel } from '../../domain/message/notifications.ts';
 import { asDomainEvent, toEventToAppend } from '../../infrastructure/event-store/domain-event.ts';
 import type { GenerateRequest, Generated, LlmGateway } from '../../infrastructure/llm/llm-gateway.ts';
 import type { Channels, Deliver, Outgoing } from '../../infrastructure/messaging/channel.ts';
+import { AppendTooLargeError, type EventStore } from '../../infrastructure/event-store/event-store.ts';
+import type { JsonObject } from '../../domain/json.ts';
 import { createPostgresStoreForTest } from '../support/postgres-store.ts';
 import { silentLogger } from '../support/silent-logger.ts';
 import { until } from '../support/until.ts';
@@ -31,9 +33,12 @@ describe('message delivery reactor', function () {
   let now: Date;
   const clock = () => now;
   const delivered: Outgoing[] = [];
+  /** Every attempt, failed ones too. */
+  const attempted: Outgoing[] = [];
   /** Each channel fails while `failures` is above zero. */
   let failures = 0;
   const recording: Deliver = async (message) => {
+    attempted.push(message);
     if (failures > 0) {
       failures--;
       throw new Error('receiver down');
@@ -42,8 +47,8 @@ describe('message delivery reactor', function () {
   };
   const channels: Channels = { log: recording, webhook: recording, email: recording };
   const running: MessageDelivery[] = [];
-  const start = async (llm?: LlmGateway, maxAttempts = 3): Promise<MessageDelivery> => {
-    const delivery = await startMessageDelivery({ store: harness.store, clock, logger: silentLogger, channels, llm, policy: { maxAttempts, baseMs: 30_000 }, cron: null });
+  const start = async (llm?: LlmGateway, maxAttempts = 3, { store = harness.store, maxBodyBytes }: { store?: EventStore; maxBodyBytes?: number } = {}): Promise<MessageDelivery> => {
+    const delivery = await startMessageDelivery({ store, clock, logger: silentLogger, channels, llm, policy: { maxAttempts, baseMs: 30_000 }, maxBodyBytes, cron: null });
     running.push(delivery);
     return delivery;
   };
@@ -52,6 +57,7 @@ describe('message delivery reactor', function () {
     harness = await createPostgresStoreForTest();
     now = new Date('2026-03-01T10:00:00.000Z');
     delivered.length = 0;
+    attempted.length = 0;
     failures = 0;
   });
   afterEach(async () => {
@@ -59,12 +65,12 @@ describe('message delivery reactor', function () {
     await harness.stop();
   });
 
-  const request = async (messageId: string, content: MessageRequested['data']['content'], channel: Channel = 'webhook') => {
+  const request = async (messageId: string, content: MessageRequested['data']['content'], channel: Channel = 'webhook', context: JsonObject = { earning: { amount: 5, currency: 'EUR' }, event: { data: { name: 'Ada' } } }) => {
     const requested: MessageRequested = {
       type: 'MessageRequested',
       data: {
         messageId, earningId: 'e1', campaignId: null, channel, recipient: 'ada@example.com', content, subject: 'Spring', webhookUrl: 'http://127.0.0.1:1/hook',
-        context: { earning: { amount: 5, currency: 'EUR' }, event: { data: { name: 'Ada' } } }, requestedAt: now.toISOString(),
+        context, requestedAt: now.toISOString(),
       },
     };
     await harness.store.appendToStream(messageStream(messageId), [toEventToAppend(requested)], { expectedRevision: 'no_stream' });
@@ -156,10 +162,12 @@ describe('message delivery reactor', function () {
     const llm = fakeGateway();
     const delivery = await start(llm);
     await request('m5', { prompt: 'Thank the customer for their purchase' });
-    await settle(delivery, 'm5', 2);
+    await settle(delivery, 'm5', 3);
     expect(llm.requests).to.have.length(1);
     expect(llm.requests[0]!.prompt).to.include('Thank the customer for their purchase').and.include('"name":"Ada"');
-    expect((await stream('m5'))[1]!.data).to.include({ provider: 'offline', model: 'fake-1', cached: false, attempt: 1 });
+    expect(await typesOf('m5')).to.deep.equal(['MessageRequested', 'MessageComposed', 'MessageSent']);
+    expect((await stream('m5'))[1]!.data).to.include({ body: delivered[0]!.body, provider: 'offline', model: 'fake-1', cached: false });
+    expect((await stream('m5'))[2]!.data).to.include({ body: delivered[0]!.body, provider: 'offline', model: 'fake-1', cached: false, attempt: 1 });
     expect(delivered[0]!.body).to.match(/^Dear customer/);
   });
 
@@ -168,5 +176,102 @@ describe('message delivery reactor', function () {
     await request('m6', { prompt: 'Thank them' });
     await settle(delivery, 'm6', 2);
     expect((await stream('m6'))[1]!.data).to.include({ attempt: 1, error: 'no LLM gateway is configured: a prompt cannot be composed' });
+  });
+
+  /** A model that never writes the same body twice, as real ones do. */
+  const fickleGateway = (length = 0): LlmGateway & { calls: () => number } => {
+    let calls = 0;
+    return {
+      calls: () => calls,
+      generate: async (): Promise<Generated> => {
+        calls++;
+        return { text: `Thanks! (draft ${calls})${'!'.repeat(length)}`, model: 'fickle-1', provider: 'openai', tokenCount: 3, inputTokens: 2, outputTokens: 1, cached: false };
+      },
+      providers: async () => [],
+      cacheHealth: () => ({ status: 'ok', kind: 'memory' }),
+      clearCache: async () => 0,
+      close: async () => undefined,
+    };
+  };
+
+  it('composes an LLM body once: two failed attempts and the one that goes through send the same body', async () => {
+    const llm = fickleGateway();
+    const delivery = await start(llm, 5);
+    failures = 2;
+    await request('m7', { prompt: 'Thank them' });
+    await settle(delivery, 'm7', 3);
+    now = new Date('2026-03-01T10:00:30.000Z');
+    await settle(delivery, 'm7', 4);
+    now = new Date('2026-03-01T10:01:30.000Z');
+    await settle(delivery, 'm7', 5);
+    expect(await typesOf('m7')).to.deep.equal(['MessageRequested', 'MessageComposed', 'MessageFailed', 'MessageFailed', 'MessageSent']);
+    expect(attempted.map((message) => message.body)).to.deep.equal(['Thanks! (draft 1)', 'Thanks! (draft 1)', 'Thanks! (draft 1)']);
+    expect((await stream('m7'))[4]!.data).to.include({ body: 'Thanks! (draft 1)', provider: 'openai', model: 'fickle-1', cached: false, attempt: 3 });
+    expect(llm.calls()).to.equal(1);
+  });
+
+  it('sends the recorded LLM body after a restart, without asking the model again', async () => {
+    const llm = fickleGateway();
+    const first = await start(llm, 5);
+    failures = 1;
+    await request('m8', { prompt: 'Thank them' });
+    await settle(first, 'm8', 3);
+    await first.stop();
+    now = new Date('2026-03-01T10:05:00.000Z');
+    const second = await start(llm, 5);
+    await settle(second, 'm8', 4);
+    expect(await typesOf('m8')).to.deep.equal(['MessageRequested', 'MessageComposed', 'MessageFailed', 'MessageSent']);
+    expect(attempted.map((message) => message.body)).to.deep.equal(['Thanks! (draft 1)', 'Thanks! (draft 1)']);
+    expect(llm.calls()).to.equal(1);
+  });
+
+  /** The store as EventStoreDB with a small MaxAppendSize: an append over `limit` is refused whole, and nothing of it written. */
+  const limitedTo = (limit: number): EventStore =>
+    new Proxy(harness.store, {
+      get: (target, property, receiver) =>
+        property === 'appendToStream'
+          ? async (...args: Parameters<EventStore['appendToStream']>) => {
+              if (JSON.stringify(args[1]).length > limit) throw new AppendTooLargeError(args[0], limit);
+              return target.appendToStream(...args);
+            }
+          : Reflect.get(target, property, receiver),
+    });
+
+  it('abandons, unsent, a message whose composed body is over MESSAGE_MAX_BODY_BYTES, and never retries it', async () => {
+    const delivery = await start(undefined, 5, { maxBodyBytes: 100 });
+    await request('m9', { body: 'x'.repeat(101) });
+    await settle(delivery, 'm9', 2);
+    const events = await stream('m9');
+    expect(events.map((event) => event.type)).to.deep.equal(['MessageRequested', 'MessageAbandoned']);
+    expect(events[1]!.data).to.include({ attempts: 0, error: 'the composed body is 101 bytes, over the 100 bytes a message may have (MESSAGE_MAX_BODY_BYTES)' });
+    now = new Date('2026-03-02T10:00:00.000Z');
+    delivery.tick();
+    await delivery.idle();
+    expect(attempted).to.have.length(0);
+    expect(await typesOf('m9')).to.have.length(2);
+  });
+
+  it('abandons, unsent, an LLM body whose MessageComposed the store refuses for its size', async () => {
+    const delivery = await start(fickleGateway(3000), 5, { store: limitedTo(2048) });
+    await request('m10', { prompt: 'Thank them' });
+    await settle(delivery, 'm10', 2);
+    const events = await stream('m10');
+    expect(events.map((event) => event.type)).to.deep.equal(['MessageRequested', 'MessageAbandoned']);
+    expect(events[1]!.data).to.include({ error: 'the composed body cannot be recorded: MessageComposed is larger than the event store takes (at most 2048 bytes)' });
+    expect(attempted).to.have.length(0);
+  });
+
+  it('ends a delivered message whose MessageSent the store refuses for its size with a small MessageAbandoned, instead of retrying the append for ever', async () => {
+    const delivery = await start(undefined, 5, { store: limitedTo(2048) });
+    await request('m11', { template: '{{a}}{{a}}{{a}}{{a}}' }, 'webhook', { a: 'y'.repeat(600) });
+    await settle(delivery, 'm11', 2);
+    const events = await stream('m11');
+    expect(events.map((event) => event.type)).to.deep.equal(['MessageRequested', 'MessageAbandoned']);
+    expect(events[1]!.data).to.include({ attempts: 0, error: 'delivered, but MessageSent is larger than the event store takes (at most 2048 bytes)' });
+    expect(delivered).to.have.length(1);
+    now = new Date('2026-03-02T10:00:00.000Z');
+    delivery.tick();
+    await delivery.idle();
+    expect(delivered).to.have.length(1);
   });
 });

@@ -61,6 +61,29 @@ describe('message decider', () => {
         .when(fail()).thenRefuses('conflict'));
   });
 
+  describe('RecordComposed', () => {
+    const composition = { body: 'Thanks, Ada', provider: 'openai', model: 'gpt-x', cached: false };
+    const composed: MessageEvent = { type: 'MessageComposed', data: { messageId: 'm1', ...composition, composedAt: now } };
+    it('records the body the LLM wrote, once', () => spec.given([requested]).when({ type: 'RecordComposed', data: { ...composition, now } }).then([composed]));
+    it('refuses a second composition: the first body is the message', () =>
+      spec.given([requested, composed]).when({ type: 'RecordComposed', data: { ...composition, body: 'Another', now } }).thenRefuses('conflict'));
+    it('keeps the composed body in the state, across failed attempts', () =>
+      expect(fold(messageDecider, [requested, composed, failed(1, now)])).to.deep.include({ status: 'failed', composed: composition }));
+  });
+
+  describe('RefuseMessage and Abandon', () => {
+    it('requests and abandons at once what cannot be sent, with why', () =>
+      spec.given([]).when({ type: 'RefuseMessage', data: { ...request, reason: 'no recipient at data.email', now } }).then([
+        requested,
+        { type: 'MessageAbandoned', data: { messageId: 'm1', attempts: 0, error: 'no recipient at data.email', abandonedAt: now } },
+      ]));
+    it('abandons a message for good, whatever attempts are left', () =>
+      spec.given([requested, failed(1, now)]).when({ type: 'Abandon', data: { error: 'too large', now } }).then([
+        { type: 'MessageAbandoned', data: { messageId: 'm1', attempts: 1, error: 'too large', abandonedAt: now } },
+      ]));
+    it('refuses to abandon a sent message', () => spec.given([requested, sent(1)]).when({ type: 'Abandon', data: { error: 'x', now } }).thenRefuses('conflict'));
+  });
+
   describe('what is deliverable', () => {
     const state = (events: MessageEvent[]) => fold(messageDecider, events);
     it('a requested message at once', () => expect(isDeliverable(state([requested]), now)).to.equal(true));

@@ -63,6 +63,14 @@ describe('AI gateway over HTTP', function () {
     expect(reply.body).to.include({ provider: 'anthropic', model: 'claude-sonnet-4-6' });
   });
 
+  it('refuses a provider left out of LLM_FALLBACK with a 400 problem naming the allowed ones', async () => {
+    const reply = await app.commands.post('/ai/generate', { prompt: 'hi', provider: 'offline' });
+    expect(reply.status).to.equal(400);
+    expect(reply.headers.get('content-type')).to.include(PROBLEM);
+    expect(reply.body.detail).to.equal('provider "offline" is not in LLM_FALLBACK; allowed: openai, anthropic');
+    expect(reply.body.errors[0].pointer).to.equal('/provider');
+  });
+
   it('refuses bad bodies with a 400 problem naming each field, asking no provider', async () => {
     const before = openai.completions().length + anthropic.completions().length;
     const cases: [unknown, string][] = [

@@ -135,6 +135,19 @@ describe('campaign copy over HTTP', function () {
     expect(await generatedCount(second, created.body.id)).to.equal(1);
   });
 
+  it('takes a blank answer for a failure, not a description: nothing blank is cached, and the next answer is written', async () => {
+    openai = await startFakeOpenAi();
+    openai.script({ answer: '' }, { answer: '   ' });
+    openai.fallbackStep = { answer: 'Bright autumn offers.' };
+    const app = await start(openAiEnv(openai));
+    const created = await app.commands.post('/campaigns', { name: 'Autumn Sale', generateDescription: true });
+    const campaign = await described(app, created.body.id);
+    expect(campaign).to.include({ description: 'Bright autumn offers.' });
+    expect(campaign.descriptionGeneration).to.deep.include({ provider: 'openai', cached: false });
+    expect(openai.completions()).to.have.length(3);
+    expect(await generatedCount(app, created.body.id)).to.equal(1);
+  });
+
   it('keeps the request while every provider fails: failing on /health, retried, then written', async () => {
     openai = await startFakeOpenAi();
     openai.fallbackStep = { status: 500, message: 'openai is down' };

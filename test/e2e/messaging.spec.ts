@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { MESSAGE_DELIVERY_SUBSCRIBER } from '../../commands/reactors/message-delivery.ts';
 import { messageIdForEarning } from '../../commands/reactors/message-requests.ts';
+import type { EventStore } from '../../infrastructure/event-store/event-store.ts';
 import { startFakeOpenAi } from '../support/fake-llm/fake-openai-server.ts';
 import { EVENT_STORE_KINDS, eventStoreEnv, type EventStoreEnv } from '../support/event-store-kinds.ts';
 import { runTally } from '../support/running-tally.ts';
@@ -22,8 +23,8 @@ for (const kind of EVENT_STORE_KINDS) {
     let smtp: Awaited<ReturnType<typeof startSmtpRecorder>>;
     const apps: App[] = [];
     /** A short backoff (200 ms, 400 ms, …) so that retries come within the test; the node-cron tick (every second) picks them up. */
-    const start = async (env: Record<string, string> = {}): Promise<App> => {
-      const app = await runTally(database.url, { env: { ...eventStore.env, MESSAGE_RETRY_BASE_MS: '200', SMTP_URL: smtp.url, MAIL_FROM: 'Tally <tally@example.com>', ...env } });
+    const start = async (env: Record<string, string> = {}, wrapStore?: (store: EventStore) => EventStore): Promise<App> => {
+      const app = await runTally(database.url, { env: { ...eventStore.env, MESSAGE_RETRY_BASE_MS: '200', SMTP_URL: smtp.url, MAIL_FROM: 'Tally <tally@example.com>', ...env }, wrapStore });
       apps.push(app);
       return app;
     };
@@ -52,6 +53,11 @@ for (const kind of EVENT_STORE_KINDS) {
     };
     const messageOnceSettled = (app: App, messageId: string, status: string) =>
       until(`message ${messageId} is ${status}`, async () => (await app.queries.get(`/messages/${messageId}`)).body, { ok: (body) => body?.status === status, detail: (body) => JSON.stringify(body) });
+    const logSize = async (app: App): Promise<number> => {
+      let count = 0;
+      for await (const _event of app.tally.store.readAll()) count++;
+      return count;
+    };
     const sentCount = async (app: App, messageId: string): Promise<number> => {
       const stream = await app.queries.get(`/streams/message-${messageId}`);
       return (stream.body.events as { type: string }[]).filter((event) => event.type === 'MessageSent').length;
@@ -161,6 +167,67 @@ for (const kind of EVENT_STORE_KINDS) {
       }
     });
 
+    it('refuses a webhookUrl with credentials and an email recipient that is not one address, with a 400 naming the field, and writes nothing', async () => {
+      const app = await start();
+      const before = await logSize(app);
+      const campaign = await app.commands.post('/campaigns', {
+        name: 'Leaky', notifications: { channel: 'webhook', recipient: 'data.email', template: 't', webhookUrl: 'http://user:hunter2@127.0.0.1:1/hook' },
+      });
+      expect(campaign.status).to.equal(400);
+      expect(campaign.headers.get('content-type')).to.match(/^application\/problem\+json/);
+      expect(campaign.body.errors[0].pointer).to.equal('/notifications/webhookUrl');
+      expect(JSON.stringify(campaign.body)).not.to.include('hunter2');
+      const bad = [
+        [{ recipient: 'C-9', body: 'a', channel: 'webhook', webhookUrl: 'https://user:hunter2@example.com/hook' }, '/webhookUrl'],
+        [{ recipient: 'a@example.com, victim@evil.example', body: 'a', channel: 'email' }, '/recipient'],
+        [{ recipient: 'a@example.com\r\nBcc: victim@evil.example', body: 'a', channel: 'email' }, '/recipient'],
+        [{ recipient: 'not-an-address', body: 'a', channel: 'email' }, '/recipient'],
+      ] as const;
+      for (const [body, pointer] of bad) {
+        const answer = await app.commands.post('/messages', body);
+        expect(answer.status, JSON.stringify(body)).to.equal(400);
+        expect(answer.headers.get('content-type')).to.match(/^application\/problem\+json/);
+        expect(answer.body.errors[0].pointer, JSON.stringify(answer.body)).to.equal(pointer);
+      }
+      expect(await logSize(app)).to.equal(before);
+    });
+
+    it('refuses an explicit body over MESSAGE_MAX_BODY_BYTES with a 400 naming /body, and writes nothing', async () => {
+      const app = await start({ MESSAGE_MAX_BODY_BYTES: '100' });
+      const before = await logSize(app);
+      const answer = await app.commands.post('/messages', { recipient: 'C-9', body: 'é'.repeat(51) });
+      expect(answer.status).to.equal(400);
+      expect(answer.headers.get('content-type')).to.match(/^application\/problem\+json/);
+      expect(answer.body.errors[0].pointer).to.equal('/body');
+      expect(answer.body.detail).to.include('102 bytes');
+      expect(await logSize(app)).to.equal(before);
+      expect((await app.commands.post('/messages', { recipient: 'C-9', body: 'x'.repeat(100) })).status).to.equal(202);
+    });
+
+    it('shows a message that cannot be sent (a recipient list from customer data, no recipient at all) as abandoned, with why, and sends nothing', async () => {
+      const app = await start();
+      const campaign = await app.commands.post('/campaigns', { name: 'Spring Sale', notifications: { channel: 'email', recipient: 'data.email', template: 'You earned {{earning.amount}}' } });
+      expect(campaign.status).to.equal(201);
+      await app.commands.post(`/campaigns/${campaign.body.id}/rules`, { conditions: { merchantId: 'M-1' }, reward: { type: 'fixed', amount: 5 } });
+      const earned = async (data: object): Promise<string> => {
+        const purchase = await app.commands.post('/events', { type: 'purchase', merchantId: 'M-1', customerId: 'C-1', amount: 150, data });
+        const decided = await app.queries.get(`/events/${purchase.body.id}?wait=10`);
+        return messageIdForEarning(decided.body.earnings[0].id);
+      };
+      const injected = await earned({ email: 'ada@example.com, victim@evil.example' });
+      const missing = await earned({ name: 'no email' });
+      const abandonedInjected = await messageOnceSettled(app, injected, 'abandoned');
+      expect(abandonedInjected).to.include({ recipient: 'ada@example.com, victim@evil.example', attemptCount: 0 });
+      expect(abandonedInjected.lastError).to.match(/not one plain email address/);
+      const abandonedMissing = await messageOnceSettled(app, missing, 'abandoned');
+      expect(abandonedMissing).to.include({ recipient: '', lastError: 'no recipient at data.email' });
+      const types = (await app.queries.get(`/streams/message-${injected}`)).body.events.map((event: { type: string }) => event.type);
+      expect(types).to.deep.equal(['MessageRequested', 'MessageAbandoned']);
+      const listed = await app.queries.get(`/messages?status=abandoned&campaignId=${campaign.body.id}`);
+      expect(listed.body.messages.map((each: { id: string }) => each.id).sort()).to.deep.equal([injected, missing].sort());
+      expect(smtp.mails).to.have.length(0);
+    });
+
     it('after a crash between delivery and MessageSent, delivers again with the same Idempotency-Key, and the log has one MessageSent', async () => {
       // The receiver takes the first POST and holds its answer: Tally is stopped while it waits, as a crash would.
       const receiver = await startWebhookReceiver({ secret: SECRET, holdRequest: 0 });
@@ -180,6 +247,91 @@ for (const kind of EVENT_STORE_KINDS) {
         const message = (await second.queries.get(`/messages/${messageId}`)).body;
         expect(message.attempts).to.have.length(1);
       } finally {
+        await receiver.close();
+      }
+    });
+  
+    it('filters GET /messages by recipient, status and campaignId, each of them and together', async () => {
+      const app = await start({ MESSAGE_MAX_ATTEMPTS: '1' });
+      const campaign = async (name: string, merchantId: string): Promise<string> => {
+        const created = await app.commands.post('/campaigns', { name, notifications: { channel: 'log', recipient: 'customerId', template: '{{campaign.name}}: {{earning.amount}}' } });
+        await app.commands.post(`/campaigns/${created.body.id}/rules`, { conditions: { merchantId }, reward: { type: 'fixed', amount: 5 } });
+        return created.body.id as string;
+      };
+      const a = await campaign('A', 'M-A');
+      const b = await campaign('B', 'M-B');
+      const earned = async (merchantId: string, customerId: string): Promise<string> => {
+        const purchase = await app.commands.post('/events', { type: 'purchase', merchantId, customerId, amount: 150 });
+        const decided = await app.queries.get(`/events/${purchase.body.id}?wait=10`);
+        return messageIdForEarning(decided.body.earnings[0].id);
+      };
+      const aC1 = await earned('M-A', 'C-1');
+      const aC2 = await earned('M-A', 'C-2');
+      const bC1 = await earned('M-B', 'C-1');
+      const explicit = (await app.commands.post('/messages', { recipient: 'C-1', body: 'Welcome!' })).body.id as string;
+      // Nothing listens there, and one attempt is all it gets: abandoned.
+      const failing = (await app.commands.post('/messages', { recipient: 'C-1', body: 'Hello?', channel: 'webhook', webhookUrl: 'http://127.0.0.1:1/hook' })).body.id as string;
+      for (const id of [aC1, aC2, bC1, explicit]) await messageOnceSettled(app, id, 'sent');
+      await messageOnceSettled(app, failing, 'abandoned');
+      const ids = async (query: string): Promise<string[]> => {
+        const answer = await app.queries.get(`/messages?${query}`);
+        expect(answer.status, query).to.equal(200);
+        return (answer.body.messages as { id: string }[]).map((each) => each.id).sort();
+      };
+      const sorted = (...list: string[]) => [...list].sort();
+      expect(await ids('')).to.deep.equal(sorted(aC1, aC2, bC1, explicit, failing));
+      expect(await ids('recipient=C-1')).to.deep.equal(sorted(aC1, bC1, explicit, failing));
+      expect(await ids('recipient=C-2')).to.deep.equal([aC2]);
+      expect(await ids(`campaignId=${a}`)).to.deep.equal(sorted(aC1, aC2));
+      expect(await ids(`campaignId=${b}`)).to.deep.equal([bC1]);
+      expect(await ids('status=abandoned')).to.deep.equal([failing]);
+      expect(await ids('status=sent')).to.deep.equal(sorted(aC1, aC2, bC1, explicit));
+      expect(await ids(`recipient=C-1&campaignId=${a}`)).to.deep.equal([aC1]);
+      expect(await ids('recipient=C-1&status=sent')).to.deep.equal(sorted(aC1, bC1, explicit));
+      expect(await ids(`recipient=C-2&campaignId=${b}`)).to.deep.equal([]);
+      expect(await ids('status=requested')).to.deep.equal([]);
+    });
+
+    it('after a crash between the channel\'s success and MessageSent, sends again the same body under the same Idempotency-Key, and the log has one MessageSent', async () => {
+      const receiver = await startWebhookReceiver({ secret: SECRET });
+      const openai = await startFakeOpenAi();
+      try {
+        // The model would write another body after the restart (its in-process cache is gone with the process).
+        openai.script({ answer: 'Thanks Ada (first draft)' }, { answer: 'Thanks Ada (second draft)' });
+        openai.fallbackStep = { answer: 'Thanks Ada (later draft)' };
+        const llmEnv = { OPENAI_API_KEY: openai.apiKey, OPENAI_BASE_URL: openai.baseUrl, LLM_FALLBACK: 'openai', LLM_MAX_RETRIES: '0', LLM_TIMEOUT_MS: '2000' };
+        // The first process delivers, and dies before its MessageSent is written: that append fails, as a lost connection would.
+        let refusedSent = 0;
+        const losingMessageSent = (store: EventStore): EventStore =>
+          new Proxy(store, {
+            get: (target, property, receiver) =>
+              property === 'appendToStream'
+                ? async (...args: Parameters<EventStore['appendToStream']>) => {
+                    if (args[1].some((event) => event.type === 'MessageSent')) {
+                      refusedSent++;
+                      throw new Error('connection lost before MessageSent was written');
+                    }
+                    return target.appendToStream(...args);
+                  }
+                : Reflect.get(target, property, receiver),
+          });
+        const first = await start(llmEnv, losingMessageSent);
+        const { messageId } = await earn(first, { channel: 'webhook', recipient: 'data.email', prompt: 'Thank the customer', webhookUrl: receiver.url, secret: SECRET });
+        await until('the channel took the message and MessageSent was refused', () => receiver.received.length === 1 && refusedSent > 0);
+        expect(await sentCount(first, messageId)).to.equal(0);
+        apps.splice(apps.indexOf(first), 1);
+        await first.stop();
+
+        const second = await start(llmEnv);
+        const message = await messageOnceSettled(second, messageId, 'sent');
+        expect(receiver.received.map((got) => got.idempotencyKey)).to.deep.equal([messageId, messageId]);
+        expect(receiver.received.map((got) => got.body.body)).to.deep.equal(['Thanks Ada (first draft)', 'Thanks Ada (first draft)']);
+        expect(receiver.received.every((got) => got.signed)).to.equal(true);
+        expect(await sentCount(second, messageId)).to.equal(1);
+        expect(message).to.include({ body: 'Thanks Ada (first draft)', provider: 'openai', attemptCount: 1 });
+        expect(openai.completions()).to.have.length(1);
+      } finally {
+        await openai.close();
         await receiver.close();
       }
     });

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Outgoing } from '../../infrastructure/messaging/channel.ts';
@@ -9,6 +10,7 @@ import { signatureHeader, verifySignature } from '../../infrastructure/messaging
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { startSmtpRecorder } from '../support/smtp-recorder.ts';
+import { until } from '../support/until.ts';
 import { startWebhookReceiver } from '../support/webhook-receiver.ts';
 
 const message = (overrides: Partial<Outgoing> = {}): Outgoing => ({
@@ -17,22 +19,49 @@ const message = (overrides: Partial<Outgoing> = {}): Outgoing => ({
 });
 const never = new AbortController().signal;
 const clock = () => new Date('2026-03-01T10:00:00Z');
+/** The receivers' clock agrees with the channel's. */
+const receiverNow = () => Math.floor(clock().getTime() / 1000);
 
 describe('message channels', () => {
   describe('webhook signature', () => {
-    it('is HMAC-SHA256 over "<t>.<body>", as a receiver checks it', () => {
-      const header = signatureHeader('s3cret', '{"a":1}', 1772359200);
-      expect(header).to.match(/^t=1772359200,v1=[0-9a-f]{64}$/);
-      expect(verifySignature('s3cret', '{"a":1}', header)).to.equal(true);
-      expect(verifySignature('other', '{"a":1}', header)).to.equal(false);
-      expect(verifySignature('s3cret', '{"a":2}', header)).to.equal(false);
-      expect(verifySignature('s3cret', '{"a":1}', undefined)).to.equal(false);
+    const t = 1772359200;
+    it('is t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>, as a receiver computes it on its own', () => {
+      const body = '{"messageId":"m1","body":"You earned 5 EUR"}';
+      // Computed here with node:crypto alone, not with Tally's helper: the scheme receivers implement is pinned.
+      const expected = `t=${t},v1=${createHmac('sha256', 's3cret').update(`${t}.${body}`, 'utf8').digest('hex')}`;
+      expect(signatureHeader('s3cret', body, t)).to.equal(expected);
+      expect(expected).to.match(/^t=1772359200,v1=[0-9a-f]{64}$/);
+    });
+
+    it('verifies only this body with this secret, within 5 minutes of the timestamp', () => {
+      const header = signatureHeader('s3cret', '{"a":1}', t);
+      expect(verifySignature('s3cret', '{"a":1}', header, t)).to.equal(true);
+      expect(verifySignature('other', '{"a":1}', header, t)).to.equal(false);
+      expect(verifySignature('s3cret', '{"a":2}', header, t)).to.equal(false);
+      expect(verifySignature('s3cret', '{"a":1}', undefined, t)).to.equal(false);
+      expect(verifySignature('s3cret', '{"a":1}', header, t + 300)).to.equal(true);
+      // A request captured and replayed later is refused, though its signature is right.
+      expect(verifySignature('s3cret', '{"a":1}', header, t + 301)).to.equal(false);
+      expect(verifySignature('s3cret', '{"a":1}', header, t - 301)).to.equal(false);
+    });
+
+    it('the channel signs with its clock, and a receiver whose clock is far off refuses it', async () => {
+      const stale = await startWebhookReceiver({ secret: 's', now: () => receiverNow() + 3600 });
+      try {
+        await webhookChannel({ secret: 's', timeoutMs: 5000, clock })(message({ webhookUrl: stale.url }), never).then(
+          () => expect.fail('an old signature must be refused'),
+          (error: Error) => expect(error.message).to.include('HTTP 401'),
+        );
+        expect(stale.received[0]).to.include({ signed: false, status: 401 });
+      } finally {
+        await stale.close();
+      }
     });
   });
 
   describe('webhook', () => {
     it('POSTs the message signed, with the message id as Idempotency-Key; a 500 is a failure', async () => {
-      const receiver = await startWebhookReceiver({ secret: 'campaign-secret', failFirst: 1 });
+      const receiver = await startWebhookReceiver({ secret: 'campaign-secret', failFirst: 1, now: receiverNow });
       try {
         const deliver = webhookChannel({ secret: 'global', timeoutMs: 5000, clock });
         const outgoing = message({ webhookUrl: receiver.url, secret: 'campaign-secret' });
@@ -50,10 +79,32 @@ describe('message channels', () => {
     });
 
     it('signs with the global secret when the campaign has none', async () => {
-      const receiver = await startWebhookReceiver({ secret: 'global' });
+      const receiver = await startWebhookReceiver({ secret: 'global', now: receiverNow });
       try {
         await webhookChannel({ secret: 'global', timeoutMs: 5000, clock })(message({ webhookUrl: receiver.url }), never);
         expect(receiver.received[0]).to.include({ signed: true, status: 200 });
+      } finally {
+        await receiver.close();
+      }
+    });
+
+    it('names only the webhook origin in its errors, never the path, query or credentials', async () => {
+      const receiver = await startWebhookReceiver({ secret: 's', failFirst: 1, now: receiverNow });
+      try {
+        const url = `${receiver.url}?token=sekrit-token`;
+        const origin = new URL(url).origin;
+        await webhookChannel({ secret: 's', timeoutMs: 5000, clock })(message({ webhookUrl: url }), never)
+          .then(() => expect.fail('a 500 must fail'), (error: Error) => expect(error.message).to.equal(`webhook ${origin} answered HTTP 500`));
+        const withCredentials = url.replace('http://', 'http://user:hunter2@');
+        await webhookChannel({ secret: 's', timeoutMs: 5000, clock })(message({ webhookUrl: withCredentials }), never).then(
+          () => expect.fail('a URL with credentials must not be sent to'),
+          (error: Error) => expect(error.message).to.include(origin).and.not.include('hunter2').and.not.include('sekrit'),
+        );
+        await webhookChannel({ secret: 's', timeoutMs: 5000, clock })(message({ webhookUrl: 'http://127.0.0.1:1/hook?token=sekrit-token' }), never).then(
+          () => expect.fail('a refused connection must fail'),
+          (error: Error) => expect(error.message).to.match(/^webhook http:\/\/127\.0\.0\.1:1: /).and.not.include('sekrit'),
+        );
+        expect(receiver.received).to.have.length(1);
       } finally {
         await receiver.close();
       }
@@ -81,7 +132,7 @@ describe('message channels', () => {
   describe('email', () => {
     it('sends through SMTP with a Message-ID derived from the message id', async () => {
       const smtp = await startSmtpRecorder();
-      const channel = emailChannel({ smtpUrl: smtp.url, from: 'Tally <tally@example.com>' });
+      const channel = emailChannel({ smtpUrl: smtp.url, from: 'Tally <tally@example.com>', timeoutMs: 5000 });
       try {
         await channel.deliver(message({ channel: 'email' }), never);
         expect(smtp.mails).to.have.length(1);
@@ -97,8 +148,40 @@ describe('message channels', () => {
       }
     });
 
+    it('fails the attempt when the SMTP server stalls at DATA, within EMAIL_TIMEOUT_MS', async () => {
+      const smtp = await startSmtpRecorder({ stallAtData: true });
+      const channel = emailChannel({ smtpUrl: smtp.url, from: 'tally@example.com', timeoutMs: 300 });
+      try {
+        const started = Date.now();
+        await channel.deliver(message({ channel: 'email' }), never).then(() => expect.fail('a stalled server must fail the attempt'), (error: Error) => expect(error.message).to.include('within 300 ms'));
+        expect(Date.now() - started).to.be.below(3000);
+        expect(smtp.stalled()).to.equal(1);
+      } finally {
+        channel.close();
+        await smtp.close();
+      }
+    });
+
+    it('gives up a send stalled at DATA when the deliverer stops (the signal aborts)', async () => {
+      const smtp = await startSmtpRecorder({ stallAtData: true });
+      const channel = emailChannel({ smtpUrl: smtp.url, from: 'tally@example.com', timeoutMs: 60_000 });
+      const stopping = new AbortController();
+      try {
+        const sending = channel.deliver(message({ channel: 'email' }), stopping.signal);
+        const outcome = sending.then(() => 'sent', () => 'aborted');
+        await until('the server holds the data', () => smtp.stalled() === 1);
+        const started = Date.now();
+        stopping.abort(new Error('stopping'));
+        expect(await outcome).to.equal('aborted');
+        expect(Date.now() - started).to.be.below(1000);
+      } finally {
+        channel.close();
+        await smtp.close();
+      }
+    });
+
     it('fails, saying so, without SMTP_URL', async () => {
-      await emailChannel({ smtpUrl: undefined, from: 'x@y' }).deliver(message({ channel: 'email' }), never)
+      await emailChannel({ smtpUrl: undefined, from: 'x@y', timeoutMs: 5000 }).deliver(message({ channel: 'email' }), never)
         .then(() => expect.fail('must fail'), (error: Error) => expect(error.message).to.include('SMTP_URL'));
     });
   });

@@ -16,13 +16,14 @@ export interface TestGatewayOptions {
   readonly anthropic?: FakeLlmServer;
   readonly fallback?: readonly ProviderName[];
   readonly timeoutMs?: number;
+  readonly totalTimeoutMs?: number;
   readonly retry?: Partial<RetryPolicy>;
   readonly cache?: ResponseCache;
   readonly logger?: Logger;
 }
 
 /** The gateway with the real SDK clients pointed at fake servers, and waits short enough for a unit test. */
-export const testGateway = ({ openai, anthropic, fallback = ['openai', 'anthropic', 'offline'], timeoutMs = 1000, retry = {}, cache, logger = silentLogger }: TestGatewayOptions): LlmGateway =>
+export const testGateway = ({ openai, anthropic, fallback = ['openai', 'anthropic', 'offline'], timeoutMs = 1000, totalTimeoutMs = 60_000, retry = {}, cache, logger = silentLogger }: TestGatewayOptions): LlmGateway =>
   createLlmGateway({
     providers: [
       openAiProvider({ apiKey: openai?.apiKey, model: 'gpt-4o-mini', baseUrl: openai?.baseUrl ?? 'http://127.0.0.1:9/v1' }, timeoutMs),
@@ -33,6 +34,7 @@ export const testGateway = ({ openai, anthropic, fallback = ['openai', 'anthropi
     cache: cache ?? memoryCache({ ttlSeconds: 3600 }),
     logger,
     timeoutMs,
+    totalTimeoutMs,
     retry: { retries: 2, minBackoffMs: 5, maxBackoffMs: 20, maxRetryAfterMs: 2000, ...retry },
     reachabilityTimeoutMs: 500,
   });

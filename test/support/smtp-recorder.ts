@@ -8,9 +8,14 @@ export interface RecordedMail {
   readonly raw: string;
 }
 
-/** A local SMTP server (the smtp-server package, no auth, no TLS) that records every message. */
-export const startSmtpRecorder = async () => {
+/**
+ * A local SMTP server (the smtp-server package, no auth, no TLS) that records
+ * every message; with `stallAtData` it takes the message's data and never
+ * answers it, as a wedged mail server does.
+ */
+export const startSmtpRecorder = async ({ stallAtData = false }: { stallAtData?: boolean } = {}) => {
   const mails: RecordedMail[] = [];
+  let stalled = 0;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
@@ -19,6 +24,7 @@ export const startSmtpRecorder = async () => {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
+        if (stallAtData) return void stalled++;
         mails.push({
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : undefined,
           to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
@@ -33,6 +39,8 @@ export const startSmtpRecorder = async () => {
   return {
     url: `smtp://127.0.0.1:${port}`,
     mails,
+    /** Messages whose data arrived and was never answered. */
+    stalled: () => stalled,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 };

@@ -14,12 +14,14 @@ export interface ReceiverOptions {
   readonly secret: string;
   /** Answer 500 to this many requests first. */
   readonly failFirst?: number;
+  /** The receiver's clock, in unix seconds, against which a signature's timestamp must be within 5 minutes; the real time by default. */
+  readonly now?: () => number;
   /** Hold the answer to the request of this index (0-based) until `release()`: the crash window between delivery and MessageSent. */
   readonly holdRequest?: number;
 }
 
-/** A webhook receiver on a free local port: records what it gets, checks signatures, fails on demand. */
-export const startWebhookReceiver = async ({ secret, failFirst = 0, holdRequest }: ReceiverOptions) => {
+/** A webhook receiver on a free local port: records what it gets, checks signatures (and their age, as a real receiver must), fails on demand. */
+export const startWebhookReceiver = async ({ secret, failFirst = 0, holdRequest, now = () => Math.floor(Date.now() / 1000) }: ReceiverOptions) => {
   const received: ReceivedWebhook[] = [];
   let releaseHeld: (() => void) | undefined;
   const held = new Promise<void>((resolve) => (releaseHeld = resolve));
@@ -34,7 +36,7 @@ export const startWebhookReceiver = async ({ secret, failFirst = 0, holdRequest 
       const index = received.length;
       const entry: ReceivedWebhook = {
         idempotencyKey: req.headers['idempotency-key'] as string | undefined,
-        signed: verifySignature(secret, text, req.headers['tally-signature'] as string | undefined),
+        signed: verifySignature(secret, text, req.headers['tally-signature'] as string | undefined, now()),
         body: JSON.parse(text) as Record<string, unknown>,
         status: null,
       };

@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import { cacheKey, CACHE_KEY_PREFIX } from '../../../infrastructure/llm/cache-key.ts';
+import { DEFAULT_MAX_TOKENS } from '../../../infrastructure/llm/llm-gateway.ts';
 import type { ProviderCall } from '../../../infrastructure/llm/llm-provider.ts';
 import { memoryCache } from '../../../infrastructure/llm/memory-cache.ts';
+import { startFakeOpenAi } from '../../support/fake-llm/fake-openai-server.ts';
 import { useFakeLlmServers } from '../../support/fake-llm/fake-llm-servers.ts';
 import { testGateway } from '../../support/llm-test-gateway.ts';
 
@@ -54,6 +56,33 @@ describe('LLM gateway: the response cache (in process)', () => {
     await gateway.close();
   });
 
+  it("keys answers by the provider's base URL too: another server of the same provider on the same cache is asked", async () => {
+    const shared = memoryCache({ ttlSeconds: 3600 });
+    const other = await startFakeOpenAi();
+    try {
+      servers.openai.script({ answer: 'from the first' });
+      other.script({ answer: 'from the second' });
+      const first = testGateway({ openai: servers.openai, fallback: ['openai'], cache: shared });
+      const second = testGateway({ openai: other, fallback: ['openai'], cache: shared });
+      expect(await first.generate({ prompt: 'hi' })).to.include({ text: 'from the first', cached: false });
+      expect(await second.generate({ prompt: 'hi' })).to.include({ text: 'from the second', cached: false });
+      expect(await first.generate({ prompt: 'hi' })).to.include({ text: 'from the first', cached: true });
+      expect(other.completions()).to.have.length(1);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('takes a blank answer found in the cache (written by an older Tally) for a miss, and replaces it', async () => {
+    const cache = memoryCache({ ttlSeconds: 3600 });
+    const key = cacheKey('openai', servers.openai.baseUrl, { prompt: 'hi', model: 'gpt-4o-mini', maxTokens: DEFAULT_MAX_TOKENS });
+    await cache.set(key, { text: ' ', model: 'gpt-4o-mini', inputTokens: 1, outputTokens: 0 });
+    const gateway = testGateway({ openai: servers.openai, fallback: ['openai'], cache });
+    expect(await gateway.generate({ prompt: 'hi' })).to.include({ text: 'fake answer', cached: false });
+    expect(await cache.get(key)).to.include({ text: 'fake answer' });
+    await gateway.close();
+  });
+
   it('clears only its own entries, and counts them', async () => {
     const gateway = testGateway({ openai: servers.openai, fallback: ['openai'] });
     await gateway.generate({ prompt: 'a' });
@@ -77,13 +106,16 @@ describe('LLM gateway: the response cache (in process)', () => {
     await none.close();
   });
 
-  it('keys are tally:llm: and a SHA-256 over provider, model, prompt, system, max tokens and temperature, that cannot run together', () => {
+  it('keys are tally:llm: and a SHA-256 over provider, base URL, model, prompt, system, max tokens and temperature, that cannot run together', () => {
     const call: ProviderCall = { prompt: 'ab', system: 'c', model: 'm', maxTokens: 5, temperature: 0 };
-    const key = cacheKey('openai', call);
+    const url = 'https://api.openai.com/v1';
+    const key = cacheKey('openai', url, call);
     expect(key).to.match(new RegExp(`^${CACHE_KEY_PREFIX}[0-9a-f]{64}$`));
-    expect(cacheKey('openai', { ...call })).to.equal(key);
-    expect(cacheKey('anthropic', call)).to.not.equal(key);
-    expect(cacheKey('openai', { ...call, prompt: 'a', system: 'bc' })).to.not.equal(key);
-    expect(cacheKey('openai', { ...call, temperature: undefined })).to.not.equal(key);
+    expect(cacheKey('openai', url, { ...call })).to.equal(key);
+    expect(cacheKey('anthropic', url, call)).to.not.equal(key);
+    expect(cacheKey('openai', 'http://localhost:8080/v1', call)).to.not.equal(key);
+    expect(cacheKey('openai', undefined, call)).to.not.equal(key);
+    expect(cacheKey('openai', url, { ...call, prompt: 'a', system: 'bc' })).to.not.equal(key);
+    expect(cacheKey('openai', url, { ...call, temperature: undefined })).to.not.equal(key);
   });
 });

@@ -91,6 +91,30 @@ describe('LLM gateway: retries, timeouts and fallback', () => {
     await gateway.close();
   });
 
+  it('takes a blank answer for that provider failing: not retried, not cached, the next one asked', async () => {
+    servers.openai.script({ answer: '' }, { answer: '  ' });
+    servers.anthropic.script({ body: { id: 'msg', type: 'message', role: 'assistant', model: 'claude-haiku-4-5', content: [{ type: 'text', text: ' ' }], usage: { input_tokens: 1, output_tokens: 0 } } });
+    const gateway = testGateway({ openai: servers.openai, anthropic: servers.anthropic, fallback: ['openai', 'anthropic', 'offline'] });
+    expect((await gateway.generate({ prompt: 'hi' })).provider).to.equal('offline');
+    expect(servers.openai.completions()).to.have.length(1);
+    expect(servers.anthropic.completions()).to.have.length(1);
+    // Nothing blank was cached: the same request asks both again, OpenAI still blank, Anthropic answering now.
+    expect(await gateway.generate({ prompt: 'hi' })).to.include({ provider: 'anthropic', text: 'fake answer', cached: false });
+    expect(servers.openai.completions()).to.have.length(2);
+    expect(servers.anthropic.completions()).to.have.length(2);
+    expect(await gateway.generate({ prompt: 'hi' })).to.include({ provider: 'openai', text: 'fake answer', cached: false });
+    await gateway.close();
+  });
+
+  it('names a blank answer in the failures, as a 502', async () => {
+    servers.openai.script({ answer: '' });
+    const gateway = testGateway({ openai: servers.openai, fallback: ['openai'] });
+    const error = await failure(gateway.generate({ prompt: 'hi' }));
+    expect((error as AllProvidersFailedError).failures).to.deep.equal([{ provider: 'openai', error: 'malformed (the answer is blank)' }]);
+    expect(toProblem(error)).to.include({ status: 502 });
+    await gateway.close();
+  });
+
   it('when every provider fails, rejects naming each error; the mapper makes it a 502 problem', async () => {
     servers.openai.fallbackStep = { status: 500, message: 'openai is on fire' };
     servers.anthropic.script({ malformed: true });
@@ -123,6 +147,40 @@ describe('LLM gateway: retries, timeouts and fallback', () => {
     expect(toProblem(timedOut)).to.include({ status: 503 });
     await unconfigured.close();
     await hanging.close();
+  });
+
+  it('bounds one generation by the total timeout: the provider asked is cut, the rest are reported as not tried, a 503', async () => {
+    servers.openai.script({ hang: 'before-headers' });
+    const gateway = testGateway({ openai: servers.openai, anthropic: servers.anthropic, fallback: ['openai', 'anthropic', 'offline'], timeoutMs: 5000, totalTimeoutMs: 300 });
+    const started = Date.now();
+    const error = await failure(gateway.generate({ prompt: 'hi' }));
+    expect(Date.now() - started).to.be.within(300, 1000);
+    expect((error as AllProvidersFailedError).failures).to.deep.equal([
+      { provider: 'openai', error: 'timeout (the total timeout of 300 ms ran out)' },
+      { provider: 'anthropic', error: 'not tried: the total timeout of 300 ms ran out' },
+      { provider: 'offline', error: 'not tried: the total timeout of 300 ms ran out' },
+    ]);
+    expect(toProblem(error)).to.include({ status: 503 });
+    expect(servers.anthropic.completions()).to.have.length(0);
+    await gateway.close();
+  });
+
+  it('bounds retries by the total timeout too, keeping a failure that came before it', async () => {
+    servers.openai.script({ status: 400, message: 'no' });
+    servers.anthropic.fallbackStep = { status: 429, retryAfter: '0.2' };
+    const gateway = testGateway({ openai: servers.openai, anthropic: servers.anthropic, fallback: ['openai', 'anthropic', 'offline'], retry: { retries: 10 }, totalTimeoutMs: 700 });
+    const started = Date.now();
+    const error = await failure(gateway.generate({ prompt: 'hi' }));
+    expect(Date.now() - started).to.be.within(700, 1300);
+    const { failures } = error as AllProvidersFailedError;
+    expect(failures[0]?.error).to.match(/^refused \(HTTP 400/);
+    expect(failures.slice(1)).to.deep.equal([
+      { provider: 'anthropic', error: 'timeout (the total timeout of 700 ms ran out)' },
+      { provider: 'offline', error: 'not tried: the total timeout of 700 ms ran out' },
+    ]);
+    expect(servers.anthropic.completions().length).to.be.within(2, 4);
+    expect(toProblem(error)).to.include({ status: 502 });
+    await gateway.close();
   });
 
   it('stops at once when the caller gives up, asking no further provider', async () => {

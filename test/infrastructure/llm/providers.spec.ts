@@ -1,5 +1,7 @@
 import { expect } from 'chai';
+import { toProblem } from '../../../infrastructure/http/problem.ts';
 import { OFFLINE_MODEL } from '../../../infrastructure/llm/offline-provider.ts';
+import { ProviderNotAllowedError } from '../../../infrastructure/llm/provider-not-allowed-error.ts';
 import { startFakeOpenAi } from '../../support/fake-llm/fake-openai-server.ts';
 import { useFakeLlmServers } from '../../support/fake-llm/fake-llm-servers.ts';
 import { testGateway } from '../../support/llm-test-gateway.ts';
@@ -53,6 +55,19 @@ describe('LLM providers', () => {
   it('asks the requested provider first, then the rest of the chain', async () => {
     const gateway = testGateway({ openai: servers.openai, anthropic: servers.anthropic, fallback: ['openai', 'anthropic'] });
     expect((await gateway.generate({ prompt: 'hi', provider: 'anthropic' })).provider).to.equal('anthropic');
+    expect(servers.openai.completions()).to.have.length(0);
+    await gateway.close();
+  });
+
+  it('refuses a requested provider left out of the chain, even with a key, naming the allowed ones: a 400 on /provider', async () => {
+    const gateway = testGateway({ openai: servers.openai, anthropic: servers.anthropic, fallback: ['openai', 'offline'] });
+    const error = await gateway.generate({ prompt: 'hi', provider: 'anthropic' }).then(() => expect.fail('expected a refusal'), (thrown: unknown) => thrown);
+    expect(error).to.be.instanceOf(ProviderNotAllowedError);
+    const problem = toProblem(error);
+    expect(problem).to.include({ status: 400 });
+    expect(problem?.detail).to.equal('provider "anthropic" is not in LLM_FALLBACK; allowed: openai, offline');
+    expect(problem?.errors).to.deep.equal([{ pointer: '/provider', message: problem?.detail }]);
+    expect(servers.anthropic.completions()).to.have.length(0);
     expect(servers.openai.completions()).to.have.length(0);
     await gateway.close();
   });

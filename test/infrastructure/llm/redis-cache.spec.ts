@@ -6,6 +6,7 @@ import { CacheUnavailableError } from '../../../infrastructure/llm/cache-unavail
 import { DEFAULT_MAX_TOKENS } from '../../../infrastructure/llm/llm-gateway.ts';
 import { redisCache } from '../../../infrastructure/llm/redis-cache.ts';
 import type { ResponseCache } from '../../../infrastructure/llm/response-cache.ts';
+import { startFakeAnthropic } from '../../support/fake-llm/fake-anthropic-server.ts';
 import { startFakeOpenAi } from '../../support/fake-llm/fake-openai-server.ts';
 import type { FakeLlmServer } from '../../support/fake-llm/scripted-llm-server.ts';
 import { testGateway } from '../../support/llm-test-gateway.ts';
@@ -55,7 +56,7 @@ describe('LLM gateway: the response cache in Redis', function () {
     await healthy(cache);
     expect((await gateway.generate({ prompt: 'hi' })).cached).to.equal(false);
     expect((await gateway.generate({ prompt: 'hi' })).cached).to.equal(true);
-    const key = cacheKey('openai', { prompt: 'hi', model: 'gpt-4o-mini', maxTokens: DEFAULT_MAX_TOKENS });
+    const key = cacheKey('openai', openai.baseUrl, { prompt: 'hi', model: 'gpt-4o-mini', maxTokens: DEFAULT_MAX_TOKENS });
     expect(await admin.ttl(key)).to.be.within(3590, 3600);
     const otherCache = cacheOn(redis);
     const other = testGateway({ openai, fallback: ['openai'], cache: otherCache });
@@ -100,7 +101,7 @@ describe('LLM gateway: the response cache in Redis', function () {
     try {
       const started = Date.now();
       expect(await gateway.generate({ prompt: 'frozen' })).to.include({ cached: false });
-      // A read and a write, each cut at 250 ms.
+      // The first read is cut at 250 ms; the write after it is skipped, the cache being degraded by then.
       expect(Date.now() - started).to.be.below(1000);
       expect(gateway.cacheHealth()).to.include({ status: 'degraded' });
     } finally {
@@ -109,6 +110,38 @@ describe('LLM gateway: the response cache in Redis', function () {
     await until('a command succeeds again', async () => (await gateway.generate({ prompt: 'thawed' })).cached, { timeoutMs: 10_000 });
     expect(gateway.cacheHealth()).to.deep.equal({ status: 'ok', kind: 'redis' });
     await gateway.close();
+  });
+
+  it('while degraded asks Redis nothing (one short wait at most, whatever the providers tried), and a probe brings caching back by itself', async () => {
+    const anthropic = await startFakeAnthropic();
+    const cache = cacheOn(redis);
+    const gateway = testGateway({ openai, anthropic, fallback: ['openai', 'anthropic', 'offline'], cache });
+    try {
+      await healthy(cache);
+      openai.fallbackStep = { status: 400 };
+      anthropic.fallbackStep = { status: 400 };
+      redis.pause();
+      try {
+        let started = Date.now();
+        // Three providers read the cache and the offline one writes it: only the first read waits (250 ms), then Redis is skipped.
+        expect(await gateway.generate({ prompt: 'frozen' })).to.include({ provider: 'offline', cached: false });
+        expect(Date.now() - started).to.be.below(500);
+        started = Date.now();
+        expect(await gateway.generate({ prompt: 'frozen' })).to.include({ provider: 'offline', cached: false });
+        expect(Date.now() - started).to.be.below(150);
+        expect(cache.health()).to.include({ status: 'degraded' });
+      } finally {
+        redis.resume();
+      }
+      // No request needed: the background probe finds Redis answering again.
+      await healthy(cache);
+      openai.fallbackStep = { answer: 'thawed' };
+      expect(await gateway.generate({ prompt: 'after' })).to.include({ provider: 'openai', cached: false });
+      expect(await gateway.generate({ prompt: 'after' })).to.include({ provider: 'openai', cached: true });
+    } finally {
+      await gateway.close();
+      await anthropic.close();
+    }
   });
 
   it("clears only Tally's keys (tally:llm:*), in batches, leaving every other key", async () => {
@@ -128,7 +161,7 @@ describe('LLM gateway: the response cache in Redis', function () {
     const cache = cacheOn(redis);
     const gateway = testGateway({ openai, fallback: ['openai'], cache });
     await healthy(cache);
-    await admin.set(cacheKey('openai', { prompt: 'odd', model: 'gpt-4o-mini', maxTokens: DEFAULT_MAX_TOKENS }), 'not json');
+    await admin.set(cacheKey('openai', openai.baseUrl, { prompt: 'odd', model: 'gpt-4o-mini', maxTokens: DEFAULT_MAX_TOKENS }), 'not json');
     expect((await gateway.generate({ prompt: 'odd' })).cached).to.equal(false);
     expect((await gateway.generate({ prompt: 'odd' })).cached).to.equal(true);
     await gateway.close();
