@@ -3,6 +3,7 @@ import { startMessageDelivery, type MessageDelivery } from '../../commands/react
 import { messageStream, type MessageEvent, type MessageRequested } from '../../domain/message/message-events.ts';
 import type { Channel } from '../../domain/message/notifications.ts';
 import { asDomainEvent, toEventToAppend } from '../../infrastructure/event-store/domain-event.ts';
+import { AllProvidersFailedError } from '../../infrastructure/llm/all-providers-failed-error.ts';
 import type { GenerateRequest, Generated, LlmGateway } from '../../infrastructure/llm/llm-gateway.ts';
 import type { Channels, Deliver, Outgoing } from '../../infrastructure/messaging/channel.ts';
 import { AppendTooLargeError, type EventStore } from '../../infrastructure/event-store/event-store.ts';
@@ -193,6 +194,27 @@ describe('message delivery reactor', function () {
       close: async () => undefined,
     };
   };
+
+  it('records a failed attempt when every provider fails during composition, and composes and sends once they answer again', async () => {
+    let down = true;
+    const llm = { ...fickleGateway(), generate: async (): Promise<Generated> => {
+      if (down) throw new AllProvidersFailedError([{ provider: 'openai', error: 'server-error (HTTP 500)' }, { provider: 'offline', error: 'not configured' }], true);
+      return { text: 'Thanks, at last', model: 'fickle-1', provider: 'openai', tokenCount: 3, inputTokens: 2, outputTokens: 1, cached: false };
+    } };
+    const delivery = await start(llm, 5);
+    await request('m10', { prompt: 'Thank them' });
+    await settle(delivery, 'm10', 2);
+    const failed = (await stream('m10'))[1]!;
+    expect(failed.type).to.equal('MessageFailed');
+    expect(failed.data).to.include({ attempt: 1 });
+    expect(String((failed.data as { error: string }).error)).to.include('every provider failed').and.include('openai: server-error (HTTP 500)');
+    expect(attempted).to.deep.equal([]); // nothing was sent without a body
+    down = false;
+    now = new Date('2026-03-01T10:00:30.000Z');
+    await settle(delivery, 'm10', 4);
+    expect(await typesOf('m10')).to.deep.equal(['MessageRequested', 'MessageFailed', 'MessageComposed', 'MessageSent']);
+    expect(delivered.map((message) => message.body)).to.deep.equal(['Thanks, at last']);
+  });
 
   it('composes an LLM body once: two failed attempts and the one that goes through send the same body', async () => {
     const llm = fickleGateway();
