@@ -3,6 +3,7 @@ import { createCommandApi } from '../commands/http/command-api.ts';
 import { followRuleBook } from '../commands/live-rule-book.ts';
 import { startCampaignSchedule, type CampaignSchedule } from '../commands/reactors/campaign-schedule.ts';
 import { CAMPAIGN_DESCRIPTIONS_CHECKPOINT, startCampaignDescriptions } from '../commands/reactors/campaign-descriptions.ts';
+import { EARNING_APPROVALS_SUBSCRIBER, startEarningApprovals } from '../commands/reactors/earning-approvals.ts';
 import { MESSAGE_DELIVERY_SUBSCRIBER, startMessageDelivery } from '../commands/reactors/message-delivery.ts';
 import { MESSAGE_REQUESTS_CHECKPOINT, startMessageRequests } from '../commands/reactors/message-requests.ts';
 import { RULE_ENGINE_CHECKPOINT, startRuleEngine } from '../commands/reactors/rule-engine.ts';
@@ -156,6 +157,7 @@ export const startTally = async ({ config, logger, roles = ROLES, clock = () => 
         const delivery = await startMessageDelivery({ store, clock, logger, channels, llm, policy, maxBodyBytes: config.messaging.maxBodyBytes, board });
         return { stop: async () => void (await Promise.all([delivery.stop(), requests.stop()])) };
       });
+      elect('earning-approvals', [EARNING_APPROVALS_SUBSCRIBER], () => startEarningApprovals({ store, clock, logger, board }));
       if (llm) elect('campaign-copy', [CAMPAIGN_DESCRIPTIONS_CHECKPOINT], () => startCampaignDescriptions({ store, checkpoints, llm, clock, logger, board, onFatal }));
     }
     if (roles.includes('projector')) {
@@ -164,7 +166,7 @@ export const startTally = async ({ config, logger, roles = ROLES, clock = () => 
     const health = createHealthCheck({
       knex,
       store,
-      subscribers: [...allProjections.map(projectionCheckpoint), RULE_ENGINE_CHECKPOINT, MESSAGE_REQUESTS_CHECKPOINT, MESSAGE_DELIVERY_SUBSCRIBER, CAMPAIGN_DESCRIPTIONS_CHECKPOINT],
+      subscribers: [...allProjections.map(projectionCheckpoint), RULE_ENGINE_CHECKPOINT, MESSAGE_REQUESTS_CHECKPOINT, MESSAGE_DELIVERY_SUBSCRIBER, CAMPAIGN_DESCRIPTIONS_CHECKPOINT, EARNING_APPROVALS_SUBSCRIBER],
       maxLagSeconds: config.healthMaxLagSeconds,
       warnings: healthWarnings,
       ...(llm ? { cache: () => llm.cacheHealth() } : {}),

@@ -129,4 +129,25 @@ export const readModelMigrations: readonly Migration[] = [
       });
     },
   },
+  {
+    // Earning hold and approval (issue 11). Earnings projected before holds existed were approved when granted: 'granted' becomes 'approved'.
+    name: '005_earning_approval',
+    up: async (knex) => {
+      await knex.schema.alterTable('rm_earnings', (t) => {
+        t.timestamp('approves_at', { useTz: true });
+        t.timestamp('approved_at', { useTz: true });
+        t.index(['beneficiary_id', 'currency', 'status']);
+      });
+      await knex('rm_earnings').update({ status: 'approved', approves_at: knex.ref('granted_at'), approved_at: knex.ref('granted_at') });
+      await knex.schema.alterTable('rm_earnings', (t) => t.dropNullable('approves_at'));
+    },
+    down: async (knex) => {
+      await knex('rm_earnings').update({ status: 'granted' });
+      await knex.schema.alterTable('rm_earnings', (t) => {
+        t.dropIndex(['beneficiary_id', 'currency', 'status']);
+        t.dropColumn('approves_at');
+        t.dropColumn('approved_at');
+      });
+    },
+  },
 ];

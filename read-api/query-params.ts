@@ -20,3 +20,13 @@ export const stringParam = (req: Request, name: string): string | undefined => {
   if (typeof raw !== 'string' || raw === '') throw badRequest(`query parameter ${name} must be a single non-empty value`, [{ pointer: `/query/${name}`, message: 'must be a single non-empty value' }]);
   return raw;
 };
+
+/** One of the given values, or undefined when absent; anything else is a 400 naming the parameter and the values it takes. */
+export const enumParam = <T extends string>(req: Request, name: string, values: readonly T[]): T | undefined => {
+  const raw = stringParam(req, name);
+  if (raw === undefined) return undefined;
+  if (!(values as readonly string[]).includes(raw)) {
+    throw badRequest(`query parameter ${name} must be one of ${values.join(', ')}`, [{ pointer: `/query/${name}`, message: `must be one of ${values.join(', ')}` }]);
+  }
+  return raw as T;
+};

@@ -44,8 +44,24 @@ export interface EarningView {
   beneficiaryId: string;
   amount: number;
   currency: string;
-  status: string;
+  status: EarningStatus;
   grantedAt: string;
+  /** When the hold ends; grantedAt for a campaign that holds nothing. */
+  approvesAt: string;
+  approvedAt: string | null;
+}
+
+export const EARNING_STATUSES = ['pending', 'approved'] as const;
+export type EarningStatus = (typeof EARNING_STATUSES)[number];
+
+/** One currency's earnings of a beneficiary, in its major unit. Nothing is reversed yet: reversals are the next slice of issue 11. */
+export interface BalanceView {
+  currency: string;
+  pending: number;
+  approved: number;
+  reversed: number;
+  /** approved − reversed: what the beneficiary may spend or be paid. */
+  available: number;
 }
 
 export interface TrackedEventView {
@@ -122,15 +138,35 @@ export const createReadModelQueries = (knex: Knex) => ({
     };
   },
 
-  async earnings(filter: { beneficiaryId?: string; campaignId?: string }, limit: number, offset: number): Promise<EarningView[]> {
+  async earnings(filter: { beneficiaryId?: string; campaignId?: string; status?: EarningStatus }, limit: number, offset: number): Promise<EarningView[]> {
     const query = knex('rm_earnings').orderBy([{ column: 'granted_at', order: 'desc' }, { column: 'id' }]).limit(limit).offset(offset);
     if (filter.beneficiaryId !== undefined) query.where({ beneficiary_id: filter.beneficiaryId });
     if (filter.campaignId !== undefined) query.where({ campaign_id: filter.campaignId });
+    if (filter.status !== undefined) query.where({ status: filter.status });
     const rows = await query;
     return rows.map((row) => ({
       id: row.id, eventId: row.event_id, campaignId: row.campaign_id, ruleId: row.rule_id, beneficiaryId: row.beneficiary_id,
       amount: Number(row.amount), currency: row.currency, status: row.status, grantedAt: iso(row.granted_at)!,
+      approvesAt: iso(row.approves_at)!, approvedAt: iso(row.approved_at),
     }));
+  },
+
+  /** Summed in SQL over the exact decimals the read model keeps, so no float drift adds up across earnings. */
+  async balance(beneficiaryId: string): Promise<BalanceView[]> {
+    const rows: { currency: string; pending: string; approved: string }[] = await knex('rm_earnings')
+      .where({ beneficiary_id: beneficiaryId })
+      .groupBy('currency')
+      .orderBy('currency')
+      .select(
+        'currency',
+        knex.raw(`coalesce(sum(amount) filter (where status = 'pending'), 0)::text as pending`),
+        knex.raw(`coalesce(sum(amount) filter (where status = 'approved'), 0)::text as approved`),
+      );
+    return rows.map((row) => {
+      const approved = Number(row.approved);
+      const reversed = 0;
+      return { currency: row.currency, pending: Number(row.pending), approved, reversed, available: approved - reversed };
+    });
   },
 });
 

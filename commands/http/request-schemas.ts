@@ -20,6 +20,7 @@ export interface CreateCampaignBody {
   description?: string;
   currency?: string;
   budget?: number;
+  holdDays?: number;
   startsAt?: string;
   endsAt?: string;
   notifications?: CampaignNotifications;
@@ -53,6 +54,7 @@ export const createCampaignSchema = {
     description: { type: 'string', maxLength: 5000 },
     currency: { type: 'string', pattern: '^[A-Z]{3}$', description: 'ISO 4217 code; EUR when absent' },
     budget: { type: 'number', exclusiveMinimum: 0, description: 'total that the campaign may grant, in the currency major unit' },
+    holdDays: { type: 'integer', minimum: 0, maximum: 3650, description: 'days each earning stays pending before it is approved; 0 (the default) approves it when granted' },
     startsAt: dateTime,
     endsAt: dateTime,
     notifications: notificationsSchema,

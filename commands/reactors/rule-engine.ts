@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
 import { earningStream, type EarningGranted } from '../../domain/earning/earning-events.ts';
+import { approvesAt } from '../../domain/earning/hold.ts';
 import { createRuleBook, RULE_BOOK_EVENT_TYPES, type RuleBookEvent } from '../../domain/rules/rule-book.ts';
 import { trackedEventDecider } from '../../domain/tracked-event/tracked-event-decider.ts';
 import { trackedEventStream, type EventRegistered, type RuleMatched } from '../../domain/tracked-event/tracked-event-events.ts';
@@ -127,11 +128,13 @@ export const startRuleEngine = async ({
   };
 
   const grant = (cause: { id: string; metadata: EventMetadata }, data: RuleMatched['data']): StreamAppend => {
+    const grantedAt = clock().toISOString();
     const granted: EarningGranted = {
       type: 'EarningGranted',
       data: {
         earningId: data.earningId, eventId: data.eventId, campaignId: data.campaignId, ruleId: data.ruleId,
-        beneficiaryId: data.beneficiaryId, amount: data.amount, currency: data.currency, grantedAt: clock().toISOString(),
+        beneficiaryId: data.beneficiaryId, amount: data.amount, currency: data.currency, grantedAt,
+        approvesAt: approvesAt(grantedAt, book.holdDaysOf(data.campaignId)),
       },
     };
     return { streamId: earningStream(data.earningId), events: [toEventToAppend(granted, causedBy(cause))], expectedRevision: 'no_stream' };

@@ -37,6 +37,8 @@ export type CampaignCommand =
         readonly startsAt?: string;
         readonly endsAt?: string;
         readonly notifications?: CampaignNotifications;
+        /** Whole days each earning stays pending; 0 (the default) approves it when granted. */
+        readonly holdDays?: number;
         /** Have the LLM gateway write the description from the name (and `descriptionPrompt`, which implies it). */
         readonly generateDescription?: boolean;
         readonly descriptionPrompt?: string;
@@ -98,13 +100,14 @@ const requestedDescription = (description: string | undefined, generate: boolean
 
 const decide = (command: CampaignCommand, state: CampaignState): CampaignEvent[] => {
   if (command.type === 'CreateCampaign') {
-    const { campaignId, name, description, currency, budget, startsAt, endsAt, notifications, generateDescription, descriptionPrompt, now } = command.data;
+    const { campaignId, name, description, currency, budget, startsAt, endsAt, notifications, holdDays = 0, generateDescription, descriptionPrompt, now } = command.data;
     if (state.status !== 'none') throw new DomainError('conflict', `campaign ${campaignId} already exists`);
     if (!isCurrency(currency)) throw new DomainError('invalid', `${currency} is not an ISO 4217 currency code`, '/currency');
     const budgetMinor = budget === undefined ? null : toMinor(budget, currency, '/budget');
     if (budgetMinor !== null && budgetMinor <= 0) throw new DomainError('invalid', 'budget must be positive', '/budget');
     if (startsAt && endsAt && Date.parse(endsAt) <= Date.parse(startsAt)) throw new DomainError('invalid', 'endsAt must be after startsAt', '/endsAt');
     if (endsAt && Date.parse(endsAt) <= Date.parse(now)) throw new DomainError('invalid', 'endsAt must be in the future', '/endsAt');
+    if (!Number.isSafeInteger(holdDays) || holdDays < 0) throw new DomainError('invalid', 'holdDays must be a whole number of days, 0 or more', '/holdDays');
     if (notifications) validateNotifications(notifications, '/notifications');
     const descriptionRequest = requestedDescription(description, generateDescription, descriptionPrompt);
     const scheduled = startsAt !== undefined && Date.parse(startsAt) > Date.parse(now);
@@ -113,7 +116,7 @@ const decide = (command: CampaignCommand, state: CampaignState): CampaignEvent[]
         type: 'CampaignCreated',
         data: {
           campaignId, name, description: description ?? null, currency, budget: budgetMinor,
-          startsAt: startsAt ?? null, endsAt: endsAt ?? null, status: scheduled ? 'scheduled' : 'active', createdAt: now,
+          startsAt: startsAt ?? null, endsAt: endsAt ?? null, status: scheduled ? 'scheduled' : 'active', createdAt: now, holdDays,
           ...(notifications ? { notifications } : {}),
           ...(descriptionRequest ? { descriptionRequest } : {}),
         },

@@ -16,6 +16,12 @@ export type CampaignCreated = {
     readonly endsAt: string | null;
     readonly status: 'scheduled' | 'active';
     readonly createdAt: string;
+    /**
+     * Days an earning stays pending before it is approved (refunds within that
+     * time can still take it back). Absent in events written before holds
+     * existed, which means 0: approved when granted.
+     */
+    readonly holdDays?: number;
     /** Absent when the campaign sends no messages, and in events written before messaging existed. */
     readonly notifications?: CampaignNotifications;
     /**

@@ -11,9 +11,24 @@ export type EarningGranted = {
     readonly amount: Minor;
     readonly currency: string;
     readonly grantedAt: string;
+    /**
+     * grantedAt + the campaign's holdDays: until then the earning is pending.
+     * Equal to grantedAt when the campaign holds nothing, and then the grant
+     * counts as approved at once (no EarningApproved follows). Absent in events
+     * written before holds existed, which means grantedAt.
+     */
+    readonly approvesAt?: string;
   };
 };
 
-export type EarningEvent = EarningGranted;
+/** The hold is over: the earning counts as approved from approvedAt on. At most one per earning. */
+export type EarningApproved = {
+  readonly type: 'EarningApproved';
+  readonly data: { readonly earningId: string; readonly approvedAt: string };
+};
+
+export type EarningEvent = EarningGranted | EarningApproved;
+
+export const EARNING_EVENT_TYPES: readonly EarningEvent['type'][] = ['EarningGranted', 'EarningApproved'];
 
 export const earningStream = (earningId: string): string => `earning-${earningId}`;

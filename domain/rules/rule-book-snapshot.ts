@@ -36,6 +36,8 @@ export interface CampaignState {
   readonly ordinal: number;
   readonly currency: string;
   readonly budget: Minor | null;
+  /** Absent in snapshots taken before holds existed (version 1 still: nothing they hold changes meaning), read as 0. */
+  readonly holdDays?: number;
   /** Epoch milliseconds. */
   readonly startsAt: number | null;
   readonly endsAt: number | null;
@@ -69,7 +71,8 @@ const COUNT = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } 
 const STRING = { type: 'string' } as const;
 const NUMBER_OR_NULL = { type: ['number', 'null'] } as const;
 const STATUS = { enum: STATUSES } as const;
-const object = (properties: Record<string, object>) => ({ type: 'object', required: Object.keys(properties), properties }) as const;
+const object = (properties: Record<string, object>, optional: Record<string, object> = {}) =>
+  ({ type: 'object', required: Object.keys(properties), properties: { ...properties, ...optional } }) as const;
 
 /** The shape `snapshot()` writes (other properties are let through, as the book ignores them). */
 const STATE_SCHEMA = object({
@@ -88,7 +91,7 @@ const STATE_SCHEMA = object({
           beneficiary: STRING, limits: object({ maxPerBeneficiary: INTEGER_OR_NULL }), sequence: COUNT,
         }),
       },
-    }),
+    }, { holdDays: COUNT }),
   },
   pending: {
     type: 'array',

@@ -27,6 +27,8 @@ interface CampaignInForce {
   readonly ordinal: number;
   readonly currency: string;
   readonly budget: Minor | null;
+  /** Days its earnings stay pending; the grant needs it for approvesAt. */
+  readonly holdDays: number;
   /** Epoch milliseconds; the window is judged at each tracked event's registration time. */
   readonly startsAt: number | null;
   readonly endsAt: number | null;
@@ -80,6 +82,8 @@ export interface RuleBook {
   record(eventId: string, decision: Decision): void;
   /** For every rule of every campaign in force at `at`: would it match, and if not, which condition fails first. */
   explain(document: JsonObject, at: string): RuleExplanation[];
+  /** Days the campaign's earnings stay pending; 0 for a campaign the book does not know. */
+  holdDaysOf(campaignId: string): number;
   /** The whole state as plain JSON, for `fromSnapshot` to restore exactly. Reads the book, changes nothing. */
   snapshot(): RuleBookSnapshot;
 }
@@ -108,7 +112,8 @@ export const createRuleBook = (from?: RuleBookState): RuleBook => {
   if (from) {
     // Campaign ids are unique in the log (each stream starts with its CampaignCreated), so one entry per campaign is the whole book.
     for (const { rules: _rules, earningsByBeneficiary, ...campaign } of from.campaigns) {
-      campaigns.set(campaign.campaignId, { ...campaign, endedBySchedule: campaign.endedBySchedule && { ...campaign.endedBySchedule }, rules: [], earningsByBeneficiary: new Map(earningsByBeneficiary) });
+      // Snapshots taken before holds existed have no holdDays, and no campaign that held earnings then: 0.
+      campaigns.set(campaign.campaignId, { ...campaign, holdDays: campaign.holdDays ?? 0, endedBySchedule: campaign.endedBySchedule && { ...campaign.endedBySchedule }, rules: [], earningsByBeneficiary: new Map(earningsByBeneficiary) });
     }
     const rules = from.campaigns.flatMap((state) => state.rules.map((rule) => compile(rule, campaigns.get(state.campaignId)!, rule.sequence)));
     for (const rule of rules) rule.campaign.rules.push(rule);
@@ -173,9 +178,9 @@ export const createRuleBook = (from?: RuleBookState): RuleBook => {
     apply(event) {
       switch (event.type) {
         case 'CampaignCreated': {
-          const { campaignId, currency, status, budget, startsAt, endsAt } = event.data;
+          const { campaignId, currency, status, budget, startsAt, endsAt, holdDays = 0 } = event.data;
           campaigns.set(campaignId, {
-            campaignId, ordinal: campaigns.size, currency, budget, status, rules: [], granted: 0, earningsByBeneficiary: new Map(),
+            campaignId, ordinal: campaigns.size, currency, budget, holdDays, status, rules: [], granted: 0, earningsByBeneficiary: new Map(),
             activatedBySchedule: false, endedBySchedule: null,
             startsAt: startsAt === null ? null : Date.parse(startsAt), endsAt: endsAt === null ? null : Date.parse(endsAt),
           });
@@ -278,10 +283,14 @@ export const createRuleBook = (from?: RuleBookState): RuleBook => {
       return explanations;
     },
 
+    holdDaysOf(campaignId) {
+      return campaigns.get(campaignId)?.holdDays ?? 0;
+    },
+
     snapshot() {
       const state: RuleBookState = {
         campaigns: [...campaigns.values()].map((campaign) => ({
-          campaignId: campaign.campaignId, ordinal: campaign.ordinal, currency: campaign.currency, budget: campaign.budget,
+          campaignId: campaign.campaignId, ordinal: campaign.ordinal, currency: campaign.currency, budget: campaign.budget, holdDays: campaign.holdDays,
           startsAt: exactly(campaign.startsAt), endsAt: exactly(campaign.endsAt), status: campaign.status,
           activatedBySchedule: campaign.activatedBySchedule, endedBySchedule: campaign.endedBySchedule && { ...campaign.endedBySchedule },
           granted: campaign.granted, earningsByBeneficiary: [...campaign.earningsByBeneficiary],

@@ -16,6 +16,8 @@ export const LEADER_LOCKS = {
   messaging: { classId: 0x74616c6c, objectId: 5 },
   // Campaign descriptions: appending is guarded anyway; one generator at a time spares a second, wasted LLM call.
   'campaign-copy': { classId: 0x74616c6c, objectId: 6 },
+  // Earning approvals (issue 11): appending is guarded anyway; one instance at a time spares the others' reads of every due stream.
+  'earning-approvals': { classId: 0x74616c6c, objectId: 7 },
 } as const;
 
 export type ElectedRole = keyof typeof LEADER_LOCKS;

@@ -9,7 +9,7 @@ const created: CampaignCreated = {
   type: 'CampaignCreated',
   data: {
     campaignId: 'c1', name: 'Spring Sale 2024', description: null, currency: 'EUR', budget: null,
-    startsAt: null, endsAt: null, status: 'active', createdAt: now,
+    startsAt: null, endsAt: null, status: 'active', createdAt: now, holdDays: 0,
   },
 };
 
@@ -33,6 +33,15 @@ describe('campaign decider', () => {
     it('creates a scheduled campaign when it starts in the future', () =>
       spec.given([]).when({ type: 'CreateCampaign', data: { campaignId: 'c1', name: 'n', currency: 'EUR', startsAt: '2026-04-01T00:00:00.000Z', now } })
         .then([{ ...created, data: { ...created.data, name: 'n', startsAt: '2026-04-01T00:00:00.000Z', status: 'scheduled' } }]));
+
+    it('carries holdDays, so that its earnings stay pending that many days', () =>
+      spec.given([]).when({ type: 'CreateCampaign', data: { campaignId: 'c1', name: 'Spring Sale 2024', currency: 'EUR', holdDays: 3, now } })
+        .then([{ ...created, data: { ...created.data, holdDays: 3 } }]));
+
+    for (const holdDays of [-1, 1.5]) {
+      it(`refuses holdDays ${holdDays}, naming the field`, () =>
+        spec.given([]).when({ type: 'CreateCampaign', data: { campaignId: 'c1', name: 'n', currency: 'EUR', holdDays, now } }).thenRefuses('invalid', '/holdDays'));
+    }
 
     it('refuses to create a campaign twice', () =>
       spec.given([created]).when({ type: 'CreateCampaign', data: { campaignId: 'c1', name: 'n', currency: 'EUR', now } }).thenRefuses('conflict'));

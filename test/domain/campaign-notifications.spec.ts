@@ -12,7 +12,7 @@ describe('campaign notifications', () => {
     spec.given([]).when(create(notifications)).then([
       {
         type: 'CampaignCreated',
-        data: { campaignId: 'c1', name: 'Spring', description: null, currency: 'EUR', budget: null, startsAt: null, endsAt: null, status: 'active', createdAt: now, notifications },
+        data: { campaignId: 'c1', name: 'Spring', description: null, currency: 'EUR', budget: null, startsAt: null, endsAt: null, status: 'active', createdAt: now, holdDays: 0, notifications },
       },
     ]);
   });

@@ -211,4 +211,17 @@ describe('rule book snapshot', () => {
     expect(damaged((campaign) => (campaign.rules = [{ ruleId: 'r' }])).reason).to.match(/^\/campaigns\/0\/rules\/0\//);
     expect(fromSnapshot({ version: RULE_BOOK_SNAPSHOT_VERSION, state: 'garbage' })).to.deep.equal({ ok: false, reason: 'the state is not an object' });
   });
+
+  it('carries holdDays, and reads a snapshot taken before holds existed (no holdDays) as holding nothing', () => {
+    const book = createRuleBook();
+    book.apply({ type: 'CampaignCreated', data: { campaignId: 'held', name: 'h', description: null, currency: 'EUR', budget: null, startsAt: null, endsAt: null, status: 'active', createdAt: minute(0), holdDays: 3 } });
+    book.apply({ type: 'CampaignCreated', data: { campaignId: 'old', name: 'o', description: null, currency: 'EUR', budget: null, startsAt: null, endsAt: null, status: 'active', createdAt: minute(0) } });
+    expect([restore(book).holdDaysOf('held'), restore(book).holdDaysOf('old')]).to.deep.equal([3, 0]);
+    const { state } = JSON.parse(JSON.stringify(book.snapshot())) as { state: { campaigns: Record<string, unknown>[] } };
+    for (const campaign of state.campaigns) delete campaign.holdDays;
+    const older = fromSnapshot({ version: RULE_BOOK_SNAPSHOT_VERSION, state });
+    if (!older.ok) throw new Error(`not restored: ${older.reason}`);
+    expect(older.book.holdDaysOf('held')).to.equal(0);
+    expect(fromSnapshot({ version: RULE_BOOK_SNAPSHOT_VERSION, state: { ...state, campaigns: [{ ...state.campaigns[0], holdDays: -1 }] } })).to.deep.include({ ok: false });
+  });
 });

@@ -8,4 +8,5 @@ export const ALL_SUBSCRIBERS = [
   'reactor:message-requests',
   'reactor:message-delivery',
   'reactor:campaign-descriptions',
+  'reactor:earning-approvals',
 ] as const;
