@@ -10,7 +10,9 @@ import type { Checkpoints } from '../../infrastructure/postgres/checkpoints.ts';
 import type { StatusBoard } from '../../infrastructure/postgres/subscriber-status.ts';
 import { retryUntilStopped } from '../../infrastructure/retry-until-stopped.ts';
 import { handleCommand, readDomainEvents } from '../command-handler.ts';
+import { handleEachInTurn } from './handle-each-in-turn.ts';
 import type { RunningReactor } from './rule-engine.ts';
+import { causedBy } from './caused-by.ts';
 
 export const CAMPAIGN_DESCRIPTIONS_CHECKPOINT = 'reactor:campaign-descriptions';
 
@@ -63,7 +65,7 @@ export const startCampaignDescriptions = async ({ store, checkpoints, llm, clock
     if (state.status === 'none' || state.description !== 'requested') return;
     const generated = await llm.generate({ prompt: descriptionPrompt(name, prompt), system: SYSTEM }, stopping.signal);
     const { text, provider, model, cached } = generated;
-    const metadata = { correlationId: recorded.metadata.correlationId ?? recorded.id, causationId: recorded.id, actor: 'campaign-descriptions' };
+    const metadata = causedBy(recorded, 'campaign-descriptions');
     const result = await handleCommand(store, stream, campaignDecider, { type: 'RecordGeneratedDescription', data: { text, provider, model, cached, now: clock().toISOString() } }, { metadata });
     if (result.events.length > 0) log.info({ campaignId, provider, model, cached }, 'campaign description generated');
   };
@@ -76,17 +78,7 @@ export const startCampaignDescriptions = async ({ store, checkpoints, llm, clock
     await retryUntilStopped(() => checkpoints.save(CAMPAIGN_DESCRIPTIONS_CHECKPOINT, recorded.position), stopping.signal, log, 'saving the checkpoint', failing);
   };
 
-  const running = (async () => {
-    for await (const recorded of progress.events) {
-      await handle(recorded);
-      progress.handled(recorded.position);
-      tracker?.progressed();
-    }
-  })().catch((error: unknown) => {
-    if (stopping.signal.aborted) return;
-    log.fatal({ err: error }, 'campaign descriptions stopped');
-    onFatal(error);
-  });
+  const running = handleEachInTurn({ progress, tracker, handle, stopping: stopping.signal, log, onFatal });
   log.info({ checkpoint }, 'campaign descriptions started');
   return {
     stop: async () => {

@@ -10,6 +10,7 @@ import { retryUntilStopped } from '../../infrastructure/retry-until-stopped.ts';
 import { sleep } from '../../infrastructure/sleep.ts';
 import { handleCommand } from '../command-handler.ts';
 import type { RunningReactor } from './rule-engine.ts';
+import { causedBy } from './caused-by.ts';
 
 /** Its row on /health: it keeps no checkpoint (it folds the log from the start), so its position is the subscription's. */
 export const EARNING_APPROVALS_SUBSCRIBER = 'reactor:earning-approvals';
@@ -65,7 +66,7 @@ export const startEarningApprovals = async ({ store, clock, logger, cron = '* * 
         if (!approvedOnGrant(event.data)) {
           pending.set(event.data.earningId, {
             approvesAt: Date.parse(approvesAtOf(event.data)),
-            metadata: { correlationId: recorded.metadata.correlationId ?? recorded.id, causationId: recorded.id, actor: 'earning-approvals' },
+            metadata: causedBy(recorded, 'earning-approvals'),
           });
         }
       } else {

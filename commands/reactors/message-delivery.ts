@@ -15,6 +15,7 @@ import { retryUntilStopped } from '../../infrastructure/retry-until-stopped.ts';
 import { sleep } from '../../infrastructure/sleep.ts';
 import { composeMessage } from './message-composition.ts';
 import type { RunningReactor } from './rule-engine.ts';
+import { causedBy } from './caused-by.ts';
 
 /** Its row on /health: it keeps no checkpoint (it folds the log from the start), so its position is the subscription's. */
 export const MESSAGE_DELIVERY_SUBSCRIBER = 'reactor:message-delivery';
@@ -63,7 +64,7 @@ const errorTextOf = (events: readonly MessageEvent[]): string | undefined => {
 };
 
 /** What the deliverer appends is caused by the last event of the stream it read. */
-const metadataAfter = (last: RecordedEvent): EventMetadata => ({ correlationId: last.metadata.correlationId ?? last.id, causationId: last.id, actor: 'message-delivery' });
+const metadataAfter = (last: RecordedEvent): EventMetadata => causedBy(last, 'message-delivery');
 
 /**
  * Delivers messages, at least once. It folds every message stream from the

@@ -17,7 +17,9 @@ import type { Logger } from '../../infrastructure/logger.ts';
 import type { Checkpoints } from '../../infrastructure/postgres/checkpoints.ts';
 import type { StatusBoard } from '../../infrastructure/postgres/subscriber-status.ts';
 import { retryUntilStopped } from '../../infrastructure/retry-until-stopped.ts';
+import { handleEachInTurn } from './handle-each-in-turn.ts';
 import type { RunningReactor } from './rule-engine.ts';
+import { causedBy } from './caused-by.ts';
 
 export const MESSAGE_REQUESTS_CHECKPOINT = 'reactor:message-requests';
 
@@ -102,7 +104,7 @@ export const startMessageRequests = async ({ store, checkpoints, clock, logger, 
       subject: notifications.subject ?? campaign.name, webhookUrl: notifications.webhookUrl ?? null,
       context: reason === undefined && bounded.ok ? bounded.context : {}, now: clock().toISOString(),
     };
-    const metadata = { correlationId: recorded.metadata.correlationId ?? recorded.id, causationId: recorded.id, actor: 'message-requests' };
+    const metadata = causedBy(recorded, 'message-requests');
     const append = async (command: MessageCommand): Promise<void> => {
       const events = messageDecider.decide(command, messageDecider.initialState());
       await store.appendToStream(messageStream(messageId), events.map((event) => toEventToAppend(event, metadata)), { expectedRevision: 'no_stream' });
@@ -144,17 +146,7 @@ export const startMessageRequests = async ({ store, checkpoints, clock, logger, 
     await retryUntilStopped(() => checkpoints.save(MESSAGE_REQUESTS_CHECKPOINT, recorded.position), stopping.signal, log, 'saving the checkpoint', failing);
   };
 
-  const running = (async () => {
-    for await (const recorded of progress.events) {
-      await handle(recorded);
-      progress.handled(recorded.position);
-      tracker?.progressed();
-    }
-  })().catch((error: unknown) => {
-    if (stopping.signal.aborted) return;
-    log.fatal({ err: error }, 'message requests stopped');
-    onFatal(error);
-  });
+  const running = handleEachInTurn({ progress, tracker, handle, stopping: stopping.signal, log, onFatal });
   log.info({ checkpoint }, 'message requests started');
   return {
     stop: async () => {

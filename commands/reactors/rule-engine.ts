@@ -16,6 +16,7 @@ import type { Logger } from '../../infrastructure/logger.ts';
 import { retryUntilStopped } from '../../infrastructure/retry-until-stopped.ts';
 import { restoreRuleBook, RULE_BOOK_SNAPSHOT } from '../restore-rule-book.ts';
 import { snapshotCadence, type SnapshotEvery } from './snapshot-cadence.ts';
+import { causedBy } from './caused-by.ts';
 
 export const RULE_ENGINE_CHECKPOINT = 'reactor:rule-engine';
 
@@ -32,11 +33,9 @@ const BATCH_SIZE = 500;
  */
 const SNAPSHOT_EVERY: SnapshotEvery = { events: 100_000, ms: 60_000 };
 
-const causedBy = (cause: { id: string; metadata: EventMetadata }): EventMetadata => ({
-  correlationId: cause.metadata.correlationId ?? cause.id,
-  causationId: cause.id,
-  actor: 'rule-engine',
-});
+
+/** Who the engine's appends name as their writer. */
+const ACTOR = 'rule-engine';
 
 export interface RuleEngineOptions {
   readonly store: EventStore;
@@ -116,7 +115,7 @@ export const startRuleEngine = async ({
       ? []
       : trackedEventDecider
           .decide({ type: 'DecideEvent', data: decision }, trackedEventDecider.evolve(trackedEventDecider.initialState(), registered))
-          .map((event) => ({ ...toEventToAppend(event, causedBy(recorded)), id: randomUUID(), event }));
+          .map((event) => ({ ...toEventToAppend(event, causedBy(recorded, ACTOR)), id: randomUUID(), event }));
     // Counted at the event's position, so the next event sees the budget it left;
     // when the decision events come back through the log, they replace this count.
     book.record(eventId, decision);
@@ -137,7 +136,7 @@ export const startRuleEngine = async ({
         approvesAt: approvesAt(grantedAt, book.holdDaysOf(data.campaignId)),
       },
     };
-    return { streamId: earningStream(data.earningId), events: [toEventToAppend(granted, causedBy(cause))], expectedRevision: 'no_stream' };
+    return { streamId: earningStream(data.earningId), events: [toEventToAppend(granted, causedBy(cause, ACTOR))], expectedRevision: 'no_stream' };
   };
 
   // The book is rebuilt from its snapshot or the start of the log; what the checkpoint covers is handled already.
