@@ -35,8 +35,8 @@ export const rawTrackedEventsPerSecond = async (databaseUrl: string, seconds: nu
         await insertEvent(`tracked-event-${id}`, 'RuleMatched', { eventId: id, ruleId: 'r', earningId, amount: 100 });
         await insertEvent(`earning-${earningId}`, 'EarningGranted', { earningId, eventId: id, amount: 100 });
         await pool.query(
-          `insert into raw_earnings (id, event_id, campaign_id, rule_id, beneficiary_id, amount, currency, status, granted_at)
-           values ($1, $2, 'c', 'r', 'b', 1, 'EUR', 'granted', now())`,
+          `insert into raw_earnings (id, event_id, campaign_id, rule_id, beneficiary_id, amount, currency, status, granted_at, approves_at, approved_at)
+           values ($1, $2, 'c', 'r', 'b', 1, 'EUR', 'approved', now(), now(), now())`,
           [earningId, id],
         );
       }
