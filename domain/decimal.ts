@@ -30,3 +30,32 @@ export const roundToScale = (value: Decimal, digits: number): bigint => {
   if (twice < divisor) return quotient;
   return value.mantissa < 0n ? quotient - 1n : quotient + 1n;
 };
+
+/** Both at the larger scale, so their mantissas compare and add. */
+const aligned = (a: Decimal, b: Decimal): [bigint, bigint, number] => {
+  const scale = Math.max(a.scale, b.scale);
+  return [a.mantissa * 10n ** BigInt(scale - a.scale), b.mantissa * 10n ** BigInt(scale - b.scale), scale];
+};
+
+export const add = (a: Decimal, b: Decimal): Decimal => {
+  const [x, y, scale] = aligned(a, b);
+  return { mantissa: x + y, scale };
+};
+
+/** Negative, zero or positive as a is less than, equal to or greater than b. */
+export const compare = (a: Decimal, b: Decimal): number => {
+  const [x, y] = aligned(a, b);
+  return x < y ? -1 : x > y ? 1 : 0;
+};
+
+/** The integer nearest to whole × part / of, half away from zero; `of` must not be 0. */
+export const shareOf = (whole: bigint, part: Decimal, of: Decimal): bigint => {
+  const [p, o] = aligned(part, of);
+  const numerator = whole * p;
+  const quotient = numerator / o;
+  const remainder = numerator % o;
+  const twice = (remainder < 0n ? -remainder : remainder) * 2n;
+  const absOf = o < 0n ? -o : o;
+  if (twice < absOf) return quotient;
+  return numerator < 0n !== o < 0n ? quotient - 1n : quotient + 1n;
+};

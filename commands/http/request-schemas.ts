@@ -131,6 +131,15 @@ export const trackEventSchema = {
     type: { type: 'string', minLength: 1, maxLength: 100 },
     occurredAt: dateTime,
   },
+  // A refund names the event it refunds, and may refund part of its amount (the rule engine reverses that share of its earnings).
+  if: { properties: { type: { const: 'refund' } }, required: ['type'] },
+  then: {
+    required: ['refundOf'],
+    properties: {
+      refundOf: { type: 'string', pattern: EVENT_ID_PATTERN, description: 'the id of the tracked event refunded' },
+      amount: { type: 'number', exclusiveMinimum: 0, description: 'the refunded part of the refunded event\u2019s amount; absent: all of it' },
+    },
+  },
 } as const;
 
 export const MAX_BATCH = 1000;

@@ -69,7 +69,8 @@ export const startEarningApprovals = async ({ store, clock, logger, cron = '* * 
             metadata: causedBy(recorded, 'earning-approvals'),
           });
         }
-      } else {
+      } else if (event.type === 'EarningApproved' || event.data.remaining <= 0) {
+        // Approved, or reversed in full (nothing left to approve); a partial reversal leaves the rest to approve.
         pending.delete(event.data.earningId);
         // Approved, whoever recorded it: nothing of it is left to fail.
         broken.delete(event.data.earningId);

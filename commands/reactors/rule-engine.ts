@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
+import { DomainError } from '../../domain/domain-error.ts';
+import { earningDecider } from '../../domain/earning/earning-decider.ts';
 import { earningStream, type EarningGranted } from '../../domain/earning/earning-events.ts';
+import { refundableAmount, refundRequestOf, reversalReason, type RefundDecision } from '../../domain/earning/refund.ts';
 import { approvesAt } from '../../domain/earning/hold.ts';
 import { createRuleBook, RULE_BOOK_EVENT_TYPES, type RuleBookEvent } from '../../domain/rules/rule-book.ts';
 import { trackedEventDecider } from '../../domain/tracked-event/tracked-event-decider.ts';
-import { trackedEventStream, type EventRegistered, type RuleMatched } from '../../domain/tracked-event/tracked-event-events.ts';
+import { REFUND_TYPE, trackedEventStream, type EventRegistered, type RefundApplied, type RuleMatched } from '../../domain/tracked-event/tracked-event-events.ts';
 import { asDomainEvent, toEventToAppend } from '../../infrastructure/event-store/domain-event.ts';
 import { inBatches } from '../../infrastructure/event-store/batches.ts';
 import { AppendTooLargeError, isAtOrAfter, type EventMetadata, type EventStore, type RecordedEvent, type StreamAppend } from '../../infrastructure/event-store/event-store.ts';
@@ -14,6 +17,7 @@ import type { Snapshots } from '../../infrastructure/postgres/snapshots.ts';
 import type { StatusBoard } from '../../infrastructure/postgres/subscriber-status.ts';
 import type { Logger } from '../../infrastructure/logger.ts';
 import { retryUntilStopped } from '../../infrastructure/retry-until-stopped.ts';
+import { handleCommand } from '../command-handler.ts';
 import { restoreRuleBook, RULE_BOOK_SNAPSHOT } from '../restore-rule-book.ts';
 import { snapshotCadence, type SnapshotEvery } from './snapshot-cadence.ts';
 import { causedBy } from './caused-by.ts';
@@ -98,31 +102,63 @@ export const startRuleEngine = async ({
   const replayed = (recorded: RecordedEvent): boolean => covered(recorded.position);
   /** Earnings this engine granted right after deciding, until their RuleMatched comes back through the log. */
   const grantedEarly = new Set<string>();
+  /** Refunds whose reversals this engine appended right after deciding, until their RefundApplied comes back through the log. */
+  const reversedEarly = new Set<string>();
+
+  /** A decision event as appended: its id and metadata are what its effects name as their cause. */
+  type Appended<Data> = { readonly id: string; readonly metadata: EventMetadata; readonly data: Data };
 
   interface Decided {
     readonly append: StreamAppend;
-    /** The decision's RuleMatched events, with the ids they are appended under (the causes of their grants). */
-    readonly matches: readonly { readonly id: string; readonly metadata: EventMetadata; readonly data: RuleMatched['data'] }[];
+    /** The decision's RuleMatched events (the causes of their grants). */
+    readonly matches: readonly Appended<RuleMatched['data']>[];
+    /** A refund's RefundApplied (the cause of its reversals). */
+    readonly refund?: Appended<RefundApplied['data']>;
   }
 
+  /** Whether `eventId` was registered before `position`: why a refund of an event that earned nothing reverses nothing. */
+  const registeredBefore = async (eventId: string, position: string): Promise<boolean> => {
+    for await (const first of store.readStream(trackedEventStream(eventId), { maxCount: 1 })) return !isAtOrAfter(first.position, position);
+    return false;
+  };
+
+  /**
+   * A refund is never tried against the rules: it reverses what the refunded
+   * event earned, as the book stands at the refund's position. The book
+   * decides in log order, so the refunded event, registered before, is always
+   * decided before its refund (in memory at once, in the log in that order).
+   */
+  const decideRefund = async (recorded: RecordedEvent, document: EventRegistered['data']['document'], replay: boolean): Promise<RefundDecision> => {
+    const request = refundRequestOf(document);
+    if ('invalid' in request) return { kind: 'skipped', reason: request.invalid };
+    // Replayed, only what it counts matters, and a refund that reverses nothing counts nothing: no need to ask why.
+    const registered = replay || book.hasEarned(request.refundOf) || (await registeredBefore(request.refundOf, recorded.position));
+    return book.decideRefund(request, registered);
+  };
+
   /** Folds the event into the book at once; returns the append it calls for, if any. The book changes last. */
-  const decide = (recorded: RecordedEvent): Decided | undefined => {
+  const decide = async (recorded: RecordedEvent): Promise<Decided | undefined> => {
     const registered = asDomainEvent<EventRegistered>(recorded);
-    const { eventId, document, registeredAt } = registered.data;
-    const decision = book.decide(document, registeredAt, (campaignId) => uuidv5(`${eventId}/${campaignId}`, EARNING_NAMESPACE));
+    const { eventId, eventType, document, registeredAt } = registered.data;
     const replay = replayed(recorded);
+    const command = eventType === REFUND_TYPE
+      ? { type: 'DecideRefund' as const, data: await decideRefund(recorded, document, replay) }
+      : { type: 'DecideEvent' as const, data: book.decide(document, registeredAt, (campaignId) => uuidv5(`${eventId}/${campaignId}`, EARNING_NAMESPACE)) };
     const events = replay
       ? []
       : trackedEventDecider
-          .decide({ type: 'DecideEvent', data: decision }, trackedEventDecider.evolve(trackedEventDecider.initialState(), registered))
+          .decide(command, trackedEventDecider.evolve(trackedEventDecider.initialState(), registered))
           .map((event) => ({ ...toEventToAppend(event, causedBy(recorded, ACTOR)), id: randomUUID(), event }));
-    // Counted at the event's position, so the next event sees the budget it left;
+    // Counted at the event's position, so the next event sees the budget it left (or was given back);
     // when the decision events come back through the log, they replace this count.
-    book.record(eventId, decision);
+    if (command.type === 'DecideRefund') book.recordRefund(eventId, command.data);
+    else book.record(eventId, command.data, refundableAmount(document));
     if (replay) return undefined;
+    const appended = events.map(({ id, metadata, event }) => ({ id, metadata: metadata ?? {}, event }));
     return {
       append: { streamId: trackedEventStream(eventId), events, expectedRevision: recorded.revision },
-      matches: events.flatMap(({ id, metadata, event }) => (event.type === 'RuleMatched' ? [{ id, metadata: metadata ?? {}, data: event.data }] : [])),
+      matches: appended.flatMap(({ id, metadata, event }) => (event.type === 'RuleMatched' ? [{ id, metadata, data: event.data }] : [])),
+      refund: appended.flatMap(({ id, metadata, event }) => (event.type === 'RefundApplied' ? [{ id, metadata, data: event.data }] : []))[0],
     };
   };
 
@@ -139,6 +175,27 @@ export const startRuleEngine = async ({
     return { streamId: earningStream(data.earningId), events: [toEventToAppend(granted, causedBy(cause, ACTOR))], expectedRevision: 'no_stream' };
   };
 
+  /**
+   * Takes back what a refund's decision says, earning by earning, through the
+   * earning decider: it reads each stream and appends guarded by the revision
+   * read, and a refund reverses an earning once only, so a repeat (a restart
+   * before the checkpoint, a lost reply) appends nothing.
+   */
+  const reverse = async ({ id, metadata, data }: Appended<RefundApplied['data']>): Promise<void> => {
+    const reason = reversalReason(data.eventId, data);
+    for (const { earningId, amount } of data.reversals) {
+      try {
+        await handleCommand(store, earningStream(earningId), earningDecider, {
+          type: 'ReverseEarning', data: { refundEventId: data.eventId, amount, reason, now: clock().toISOString() },
+        }, { metadata: causedBy({ id, metadata }, ACTOR) });
+      } catch (error) {
+        // No grant to reverse (its grant was never appended): no retry would find one.
+        if (!(error instanceof DomainError && error.kind === 'not_found')) throw error;
+        log.error({ earningId, refundEventId: data.eventId }, 'a refund reverses an earning that was never granted; passed');
+      }
+    }
+  };
+
   // The book is rebuilt from its snapshot or the start of the log; what the checkpoint covers is handled already.
   const progress = trackHandled(subscription, restored?.position);
   const tracker = board?.track(RULE_ENGINE_CHECKPOINT, () => {
@@ -152,9 +209,16 @@ export const startRuleEngine = async ({
    * Whatever can throw runs before the book and `grantedEarly` change, so a
    * fold that failed is tried again on them as they were.
    */
-  const fold = (recorded: RecordedEvent): { decided?: Decided; grant?: StreamAppend } => {
-    if (recorded.type === 'EventRegistered') return { decided: decide(recorded) };
+  const fold = async (recorded: RecordedEvent): Promise<{ decided?: Decided; grant?: StreamAppend; reversal?: Appended<RefundApplied['data']> }> => {
+    if (recorded.type === 'EventRegistered') return { decided: await decide(recorded) };
     const event = asDomainEvent<RuleBookEvent>(recorded);
+    if (event.type === 'RefundApplied') {
+      // Reversed when it was decided, unless those reversals may not have gone through.
+      const again = !reversedEarly.has(event.data.eventId) && !replayed(recorded) && event.data.reversals.length > 0 ? { id: recorded.id, metadata: recorded.metadata, data: event.data } : undefined;
+      book.apply(event);
+      reversedEarly.delete(event.data.eventId);
+      return { reversal: again };
+    }
     if (event.type !== 'RuleMatched') {
       book.apply(event);
       return {};
@@ -192,20 +256,22 @@ export const startRuleEngine = async ({
     midBatch = true;
     const decided: Decided[] = [];
     const grants: StreamAppend[] = [];
+    const reversals: Appended<RefundApplied['data']>[] = [];
     /** The first event of the batch that calls for an append: where the engine is stuck while its appends fail. */
     let firstEffect: string | undefined;
     for (const recorded of batch) {
       // A bug on odd data neither kills the engine nor lets it pass the event: it shows failing there, and tries
       // again. (Folding is in memory and almost never fails: the retry machinery is set up only when it does.)
-      let folded: ReturnType<typeof fold>;
+      let folded: Awaited<ReturnType<typeof fold>>;
       try {
-        folded = fold(recorded);
+        folded = await fold(recorded);
       } catch {
-        folded = await retryUntilStopped(async () => fold(recorded), stopping.signal, log, `deciding ${recorded.position}`, (error) => tracker?.failing(error, recorded.position));
+        folded = await retryUntilStopped(() => fold(recorded), stopping.signal, log, `deciding ${recorded.position}`, (error) => tracker?.failing(error, recorded.position));
       }
       if (folded.decided) decided.push(folded.decided);
       if (folded.grant) grants.push(folded.grant);
-      if (folded.decided || folded.grant) firstEffect ??= recorded.position;
+      if (folded.reversal) reversals.push(folded.reversal);
+      if (folded.decided || folded.grant || folded.reversal) firstEffect ??= recorded.position;
     }
     const last = batch[batch.length - 1]!.position;
     const failing = (error: unknown) => tracker?.failing(error, firstEffect ?? batch[0]!.position);
@@ -223,13 +289,22 @@ export const startRuleEngine = async ({
           grants.push(grant(match, match.data));
           grantedEarly.add(match.data.earningId);
         }
+        const { refund } = decided[index]!;
+        if (refund && refund.data.reversals.length > 0) {
+          reversals.push(refund);
+          reversedEarly.add(refund.data.eventId);
+        }
       });
     }
     // Refusals mean granted already: no_stream makes a repeat harmless.
     if (grants.length > 0) await retryUntilStopped(() => store.appendToStreams(grants), stopping.signal, log, `granting the earnings up to ${last}`, failing);
+    // After the grants: a refund decided in the same batch as its purchase reverses an earning appended just now.
+    for (const refund of reversals) {
+      await retryUntilStopped(() => reverse(refund), stopping.signal, log, `reversing the earnings of refund ${refund.data.eventId}`, failing);
+    }
     cadence.folded(batch.length);
     const snapshotSaved = snapshots !== undefined && cadence.due() && (await saveSnapshot(last));
-    if (!snapshotSaved && (decided.length > 0 || grants.length > 0)) {
+    if (!snapshotSaved && (decided.length > 0 || grants.length > 0 || reversals.length > 0)) {
       await retryUntilStopped(() => checkpoints.save(RULE_ENGINE_CHECKPOINT, last), stopping.signal, log, 'saving the checkpoint', failing);
     }
     progress.handled(last);

@@ -1,4 +1,5 @@
 import type { JsonObject } from '../json.ts';
+import type { Lifecycle } from './earning-step.ts';
 import type { Channel } from './notifications.ts';
 
 /** What a message says: a template over its context, a prompt for the LLM, or a body given as is (POST /messages). */
@@ -11,6 +12,13 @@ export type MessageRequested = {
     /** Null for a message sent explicitly, about no earning. */
     readonly earningId: string | null;
     readonly campaignId: string | null;
+    /**
+     * Which step of the earning the message is about, so that the log says it
+     * even when a template's context does not. Absent for a message about no
+     * earning, and in messages requested before approvals and reversals had
+     * messages (all of them grants).
+     */
+    readonly lifecycle?: Lifecycle;
     readonly channel: Channel;
     /** The resolved address: an email address, a customer id, whatever the path named. */
     readonly recipient: string;

@@ -1,6 +1,7 @@
 import { Ajv } from 'ajv';
 import type { CampaignStatus } from '../campaign/campaign-events.ts';
 import type { Minor } from '../money.ts';
+import type { CountedRefund } from '../earning/refund.ts';
 import type { Match } from '../tracked-event/tracked-event-events.ts';
 import type { Rule } from './rule.ts';
 
@@ -9,7 +10,7 @@ import type { Rule } from './rule.ts';
  * the log does (how it counts, what it keeps): a snapshot taken by another
  * version is not read, and the log is folded from the start instead.
  */
-export const RULE_BOOK_SNAPSHOT_VERSION = 1;
+export const RULE_BOOK_SNAPSHOT_VERSION = 2;
 
 /**
  * A rule book as plain JSON: restored, it is the book that folded the log up to
@@ -29,6 +30,18 @@ export interface RuleBookState {
   readonly nextSequence: number;
   /** Decisions counted by `record` whose decision events were not folded yet; they replace these counts when they are. */
   readonly pending: readonly PendingDecision[];
+  /** Every tracked event that earned something (version 2 on): what refunds of it reverse. */
+  readonly earned: readonly EarnedState[];
+  /** [refund event id, the event it refunds]: refunds counted by `recordRefund` whose decision was not folded yet. */
+  readonly pendingRefunds: readonly (readonly [string, string])[];
+}
+
+export interface EarnedState {
+  readonly eventId: string;
+  readonly amount: number | null;
+  readonly grants: readonly Match[];
+  /** [refund event id, what it refunded and reversed], in the order counted. */
+  readonly refunds: readonly (readonly [string, CountedRefund])[];
 }
 
 export interface CampaignState {
@@ -71,8 +84,11 @@ const COUNT = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } 
 const STRING = { type: 'string' } as const;
 const NUMBER_OR_NULL = { type: ['number', 'null'] } as const;
 const STATUS = { enum: STATUSES } as const;
+const pair = (first: object, second: object) => ({ type: 'array', items: [first, second], minItems: 2, additionalItems: false }) as const;
 const object = (properties: Record<string, object>, optional: Record<string, object> = {}) =>
   ({ type: 'object', required: Object.keys(properties), properties: { ...properties, ...optional } }) as const;
+
+const MATCH = object({ campaignId: STRING, ruleId: STRING, earningId: STRING, beneficiaryId: STRING, amount: INTEGER, currency: STRING });
 
 /** The shape `snapshot()` writes (other properties are let through, as the book ignores them). */
 const STATE_SCHEMA = object({
@@ -93,13 +109,23 @@ const STATE_SCHEMA = object({
       },
     }, { holdDays: COUNT }),
   },
-  pending: {
+  pending: { type: 'array', items: object({ eventId: STRING, matches: { type: 'array', items: MATCH } }) },
+  earned: {
     type: 'array',
     items: object({
       eventId: STRING,
-      matches: { type: 'array', items: object({ campaignId: STRING, ruleId: STRING, earningId: STRING, beneficiaryId: STRING, amount: INTEGER, currency: STRING }) },
+      amount: NUMBER_OR_NULL,
+      grants: { type: 'array', items: MATCH },
+      refunds: {
+        type: 'array',
+        items: pair(STRING, object({
+          amount: NUMBER_OR_NULL,
+          reversals: { type: 'array', items: object({ campaignId: STRING, earningId: STRING, beneficiaryId: STRING, amount: INTEGER, currency: STRING, remaining: INTEGER }) },
+        })),
+      },
     }),
   },
+  pendingRefunds: { type: 'array', items: pair(STRING, STRING) },
 });
 
 // Pure: compiling and checking a schema reads and writes nothing.
@@ -120,6 +146,8 @@ const checkWhole = (state: RuleBookState): string | undefined => {
   const sequences = state.campaigns.flatMap((campaign) => campaign.rules.map((rule) => rule.sequence));
   if (new Set(sequences).size !== sequences.length || sequences.some((sequence) => sequence >= state.nextSequence)) return 'the rules\u2019 order of addition is not consistent';
   if (new Set(state.pending.map((pending) => pending.eventId)).size !== state.pending.length) return 'a pending decision is there twice';
+  if (new Set(state.earned.map((earned) => earned.eventId)).size !== state.earned.length) return 'an event\u2019s earnings are there twice';
+  if (new Set(state.pendingRefunds.map(([refundEventId]) => refundEventId)).size !== state.pendingRefunds.length) return 'a pending refund is there twice';
   return undefined;
 };
 

@@ -1,7 +1,8 @@
 import { CAMPAIGN_EVENT_TYPES, statusAfter, type CampaignEvent, type CampaignStatus } from '../campaign/campaign-events.ts';
 import type { JsonObject } from '../json.ts';
 import type { Minor } from '../money.ts';
-import type { EventSkipped, Match, RuleMatched, SkipReason } from '../tracked-event/tracked-event-events.ts';
+import { decideRefund, type CountedRefund, type RefundDecision, type RefundRequest } from '../earning/refund.ts';
+import type { EventSkipped, Match, RefundApplied, RuleMatched, SkipReason } from '../tracked-event/tracked-event-events.ts';
 import { compileRecordedConditions, escapePointer, type Matcher } from './conditions.ts';
 import { valueAtKeys } from './document-path.ts';
 import { createEqualityIndex, indexKeysOf } from './equality-index.ts';
@@ -46,10 +47,20 @@ interface CampaignInForce {
 }
 
 /** Everything a rule book folds: campaign events and decisions. */
-export type RuleBookEvent = CampaignEvent | RuleMatched | EventSkipped;
-export const RULE_BOOK_EVENT_TYPES: readonly string[] = [...CAMPAIGN_EVENT_TYPES, 'RuleMatched', 'EventSkipped'];
+export type RuleBookEvent = CampaignEvent | RuleMatched | EventSkipped | RefundApplied;
+export const RULE_BOOK_EVENT_TYPES: readonly string[] = [...CAMPAIGN_EVENT_TYPES, 'RuleMatched', 'EventSkipped', 'RefundApplied'];
 
 export type Decision = { readonly matches: readonly Match[]; readonly reasons: readonly SkipReason[] };
+
+/** What the book keeps of a tracked event that earned something, for refunds of it. */
+interface Earned {
+  readonly amount: number | null;
+  grants: readonly Match[];
+  /** Created at its first refund: most events are never refunded. */
+  refunds?: Map<string, CountedRefund>;
+}
+
+const NO_REFUNDS: ReadonlyMap<string, CountedRefund> = new Map();
 
 export interface RuleExplanation {
   readonly campaignId: string;
@@ -78,8 +89,22 @@ export interface RuleBook {
    * grant for this document. Reads the book, changes nothing. `earningIdFor` supplies ids.
    */
   decide(document: JsonObject, at: string, earningIdFor: (campaignId: string) => string): Decision;
-  /** Counts a decision against budgets and limits at once, until its decision events come back through `apply`. */
-  record(eventId: string, decision: Decision): void;
+  /**
+   * Counts a decision against budgets and limits at once, until its decision
+   * events come back through `apply`. `refundable`: the event's own amount,
+   * which partial refunds of it are a share of (`refundableAmount`); null when it has none.
+   */
+  record(eventId: string, decision: Decision, refundable?: number | null): void;
+  /** Whether the tracked event earned something, as far as the book has folded: refunds of it have earnings to reverse. */
+  hasEarned(eventId: string): boolean;
+  /**
+   * What a refund takes back of the earnings of `refundOf`, as the book stands.
+   * `registered`: whether `refundOf` was registered before the refund (asked only
+   * when `hasEarned` is false, to say why nothing is reversed).
+   */
+  decideRefund(request: RefundRequest, registered: boolean): RefundDecision;
+  /** Gives the reversals back to budgets and limits at once, until the refund's decision comes back through `apply`. */
+  recordRefund(refundEventId: string, decision: RefundDecision): void;
   /** For every rule of every campaign in force at `at`: would it match, and if not, which condition fails first. */
   explain(document: JsonObject, at: string): RuleExplanation[];
   /** Days the campaign's earnings stay pending; 0 for a campaign the book does not know. */
@@ -108,6 +133,10 @@ export const createRuleBook = (from?: RuleBookState): RuleBook => {
 
   /** Earnings counted per tracked event whose decision events have not come back yet. */
   const pending = new Map<string, readonly Match[]>();
+  /** Every tracked event that earned something: what refunds of it reverse. */
+  const earned = new Map<string, Earned>();
+  /** Refunds counted by `recordRefund` whose decision has not come back yet: refund event id → the event it refunds. */
+  const pendingRefunds = new Map<string, string>();
 
   if (from) {
     // Campaign ids are unique in the log (each stream starts with its CampaignCreated), so one entry per campaign is the whole book.
@@ -122,6 +151,10 @@ export const createRuleBook = (from?: RuleBookState): RuleBook => {
     for (const rule of rules.sort((a, b) => a.sequence - b.sequence)) index.add(rule, indexKeysOf(rule.conditions));
     sequence = from.nextSequence;
     for (const { eventId, matches } of from.pending) pending.set(eventId, matches);
+    for (const { eventId, amount, grants, refunds } of from.earned) {
+      earned.set(eventId, { amount, grants, ...(refunds.length > 0 ? { refunds: new Map(refunds) } : {}) });
+    }
+    for (const [refundEventId, refundOf] of from.pendingRefunds) pendingRefunds.set(refundEventId, refundOf);
   }
 
   const count = ({ campaignId, beneficiaryId, amount }: Pick<Match, 'campaignId' | 'beneficiaryId' | 'amount'>, sign: 1 | -1): void => {
@@ -129,6 +162,53 @@ export const createRuleBook = (from?: RuleBookState): RuleBook => {
     if (!campaign) return;
     campaign.granted += sign * amount;
     campaign.earningsByBeneficiary.set(beneficiaryId, (campaign.earningsByBeneficiary.get(beneficiaryId) ?? 0) + sign);
+  };
+
+  /**
+   * A reversal gives its amount back to the budget; one that leaves nothing of
+   * the earning gives back its place under the beneficiary's limit too, since
+   * an earning reversed in full counts for nothing.
+   */
+  const countRefund = ({ reversals }: CountedRefund, sign: 1 | -1): void => {
+    for (const reversal of reversals) {
+      const campaign = campaigns.get(reversal.campaignId);
+      if (!campaign) continue;
+      campaign.granted -= sign * reversal.amount;
+      if (reversal.remaining <= 0) {
+        campaign.earningsByBeneficiary.set(reversal.beneficiaryId, (campaign.earningsByBeneficiary.get(reversal.beneficiaryId) ?? 0) - sign);
+      }
+    }
+  };
+
+  /** The earnings the book knows of for an event, as its decision (recorded or from the log) says. */
+  const setGrants = (eventId: string, grants: readonly Match[], amount: number | null): void => {
+    const known = earned.get(eventId);
+    if (known) known.grants = grants;
+    else if (grants.length > 0) earned.set(eventId, { amount, grants });
+  };
+
+  /** Replaces what a refund counted (by `recordRefund`, or an earlier decision) with `refund`, or with nothing. */
+  const setRefund = (refundEventId: string, refundOf: string, refund: CountedRefund | undefined): void => {
+    const target = earned.get(refundOf);
+    const earlier = target?.refunds?.get(refundEventId);
+    if (earlier) {
+      countRefund(earlier, -1);
+      target!.refunds!.delete(refundEventId);
+    }
+    if (!refund) return;
+    countRefund(refund, 1);
+    // A refund of an event the book saw earn nothing (a decision another version made): its reversals count, and it is kept for the next refund.
+    const kept = target ?? { amount: null, grants: [] };
+    (kept.refunds ??= new Map()).set(refundEventId, refund);
+    if (!target) earned.set(refundOf, kept);
+  };
+
+  /** A refund's decision came back through the log (or another replaced it): what `recordRefund` counted goes. */
+  const settleRefund = (refundEventId: string): void => {
+    const refundOf = pendingRefunds.get(refundEventId);
+    if (refundOf === undefined) return;
+    setRefund(refundEventId, refundOf, undefined);
+    pendingRefunds.delete(refundEventId);
   };
 
   /**
@@ -199,12 +279,26 @@ export const createRuleBook = (from?: RuleBookState): RuleBook => {
         }
         case 'RuleMatched':
         case 'EventSkipped': {
-          const counted = pending.get(event.data.eventId);
+          const { eventId } = event.data;
+          const counted = pending.get(eventId);
           if (counted) {
             for (const match of counted) count(match, -1);
-            pending.delete(event.data.eventId);
+            pending.delete(eventId);
+            setGrants(eventId, [], null);
           }
-          if (event.type === 'RuleMatched') count(event.data, 1);
+          settleRefund(eventId);
+          if (event.type === 'RuleMatched') {
+            count(event.data, 1);
+            const { eventId: _, ...match } = event.data;
+            const grants = earned.get(eventId)?.grants ?? [];
+            setGrants(eventId, [...grants.filter((grant) => grant.campaignId !== match.campaignId), match], null);
+          }
+          return;
+        }
+        case 'RefundApplied': {
+          const { eventId, refundOf, amount, reversals } = event.data;
+          settleRefund(eventId);
+          setRefund(eventId, refundOf, { amount, reversals });
           return;
         }
         case 'RuleAdded': {
@@ -255,11 +349,29 @@ export const createRuleBook = (from?: RuleBookState): RuleBook => {
       return { matches, reasons: reasons.length > 0 ? reasons : [{ campaignId: null, reason: 'no active campaign' }] };
     },
 
-    record(eventId, { matches }) {
+    record(eventId, { matches }, refundable = null) {
       const earlier = pending.get(eventId);
       if (earlier) for (const match of earlier) count(match, -1);
       for (const match of matches) count(match, 1);
       pending.set(eventId, matches);
+      setGrants(eventId, matches, refundable);
+    },
+
+    hasEarned(eventId) {
+      return (earned.get(eventId)?.grants.length ?? 0) > 0;
+    },
+
+    decideRefund(request, registered) {
+      const target = earned.get(request.refundOf);
+      const refundable = target && target.grants.length > 0 ? { amount: target.amount, grants: target.grants, refunds: target.refunds ?? NO_REFUNDS } : undefined;
+      return decideRefund(request, refundable, registered);
+    },
+
+    recordRefund(refundEventId, decision) {
+      settleRefund(refundEventId);
+      if (decision.kind === 'skipped') return;
+      setRefund(refundEventId, decision.refundOf, { amount: decision.amount, reversals: decision.reversals });
+      pendingRefunds.set(refundEventId, decision.refundOf);
     },
 
     explain(document, at) {
@@ -300,6 +412,8 @@ export const createRuleBook = (from?: RuleBookState): RuleBook => {
         })),
         nextSequence: sequence,
         pending: [...pending].map(([eventId, matches]) => ({ eventId, matches })),
+        earned: [...earned].map(([eventId, { amount, grants, refunds }]) => ({ eventId, amount, grants, refunds: [...(refunds ?? NO_REFUNDS)] })),
+        pendingRefunds: [...pendingRefunds],
       };
       return { version: RULE_BOOK_SNAPSHOT_VERSION, state };
     },

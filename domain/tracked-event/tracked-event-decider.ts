@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Decider } from '../decider.ts';
 import { DomainError } from '../domain-error.ts';
+import type { RefundDecision } from '../earning/refund.ts';
 import type { JsonObject } from '../json.ts';
 import type { Match, SkipReason, TrackedEventEvent } from './tracked-event-events.ts';
 
@@ -17,6 +18,11 @@ export type TrackedEventCommand =
       readonly type: 'DecideEvent';
       /** Matches, or when there are none, the reasons nothing matched. */
       readonly data: { readonly matches: readonly Match[]; readonly reasons: readonly SkipReason[] };
+    }
+  | {
+      /** For a refund: the earnings it takes back, or why it takes back nothing. */
+      readonly type: 'DecideRefund';
+      readonly data: RefundDecision;
     };
 
 const decide = (command: TrackedEventCommand, state: TrackedEventState): TrackedEventEvent[] => {
@@ -30,9 +36,16 @@ const decide = (command: TrackedEventCommand, state: TrackedEventState): Tracked
       if (isDeepStrictEqual(state.document, document)) return [];
       throw new DomainError('conflict', `event ${eventId} was already registered with another body`, '/id');
     }
-    case 'DecideEvent': {
+    case 'DecideEvent':
+    case 'DecideRefund': {
       if (state.status === 'none') throw new DomainError('not_found', 'tracked event not found');
       if (state.status === 'decided') throw new DomainError('conflict', `event ${state.eventId} is already decided`);
+      if (command.type === 'DecideRefund') {
+        const decision = command.data;
+        if (decision.kind === 'skipped') return [{ type: 'EventSkipped', data: { eventId: state.eventId, reasons: [{ campaignId: null, reason: decision.reason }] } }];
+        const { refundOf, amount, reversals } = decision;
+        return [{ type: 'RefundApplied', data: { eventId: state.eventId, refundOf, amount, reversals } }];
+      }
       const { matches, reasons } = command.data;
       if (matches.length > 0) return matches.map((match) => ({ type: 'RuleMatched', data: { eventId: state.eventId, ...match } }));
       return [{ type: 'EventSkipped', data: { eventId: state.eventId, reasons } }];
@@ -46,6 +59,7 @@ const evolve = (state: TrackedEventState, event: TrackedEventEvent): TrackedEven
       return { status: 'pending', ...event.data };
     case 'RuleMatched':
     case 'EventSkipped':
+    case 'RefundApplied':
       return state.status === 'none' ? state : { ...state, status: 'decided' };
   }
 };

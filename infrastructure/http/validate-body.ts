@@ -35,7 +35,8 @@ export const bodyValidator = <T>(schema: Schema, walk: WalkOptions = {}): ((body
     const unstorable = unstorableAt(body, walk);
     if (unstorable) throw badRequest(`${unstorable.pointer || 'the body'} ${unstorable.message}`, [unstorable]);
     if (validate(body)) return body;
-    const errors = (validate.errors ?? []).map(toFieldError);
+    // An if/then adds its own error ("must match then schema") to the then-branch's own: those name the field.
+    const errors = (validate.errors ?? []).filter((error) => error.keyword !== 'if').map(toFieldError);
     const first = errors[0];
     throw badRequest(first ? `${first.pointer || 'body'} ${first.message}` : 'invalid body', errors);
   };

@@ -32,6 +32,7 @@ export const earningsProjection: Projection = {
         });
         continue;
       }
+      if (event.type === 'EarningReversed') continue;
       const row = inserted.get(event.data.earningId);
       if (row) Object.assign(row, { status: 'approved', approved_at: event.data.approvedAt });
       else approvals.push({ id: event.data.earningId, approvedAt: event.data.approvedAt });
