@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { JsonObject } from '../../domain/json.ts';
 import { toMajor } from '../../domain/money.ts';
+import { REFUND_TYPE } from '../../domain/tracked-event/tracked-event-events.ts';
 import { isAtOrAfter } from '../../infrastructure/event-store/event-store.ts';
 import { badRequest, Problem, problemBody, toProblem } from '../../infrastructure/http/problem.ts';
 import { bodyValidator } from '../../infrastructure/http/validate-body.ts';
@@ -63,6 +64,10 @@ export const eventRoutes = ({ store, clock, newId, actor, ruleBook, logger }: Co
       throw new Problem(503, 'Service Unavailable', 'the rules have not caught up with minPosition yet; retry');
     }
     const { id: _id, ...document } = body;
+    // A refund reverses what another event earned; the rules are never tried on it, so there is nothing to simulate.
+    if (document.type === REFUND_TYPE) {
+      return void res.json({ wouldMatch: [], skipReasons: [{ campaignId: null, reason: 'a refund is never matched against rules: it reverses what the event it refunds earned' }], rules: [] });
+    }
     const now = clock().toISOString();
     const decision = ruleBook.book.decide(document as JsonObject, now, () => 'simulated');
     res.json({

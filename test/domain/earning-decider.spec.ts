@@ -1,5 +1,5 @@
 import { earningDecider } from '../../domain/earning/earning-decider.ts';
-import type { EarningApproved, EarningGranted } from '../../domain/earning/earning-events.ts';
+import type { EarningApproved, EarningGranted, EarningReversed } from '../../domain/earning/earning-events.ts';
 import { deciderSpec } from '../support/decider-spec.ts';
 
 const spec = deciderSpec(earningDecider);
@@ -15,6 +15,12 @@ const granted = (overrides: Partial<EarningGranted['data']> = {}): EarningGrante
 });
 const approve = (now: string) => ({ type: 'ApproveEarning' as const, data: { now } });
 const approved = (approvedAt: string): EarningApproved => ({ type: 'EarningApproved', data: { earningId: 'e1', approvedAt } });
+const reversedAt = '2026-03-02T08:00:00.000Z';
+const reverse = (refundEventId: string, amount: number) => ({ type: 'ReverseEarning' as const, data: { refundEventId, amount, reason: `refund ${refundEventId}`, now: reversedAt } });
+const reversed = (refundEventId: string, amount: number, remaining: number): EarningReversed => ({
+  type: 'EarningReversed',
+  data: { earningId: 'e1', eventId: 't1', refundEventId, campaignId: 'c1', beneficiaryId: 'b1', amount, currency: 'EUR', remaining, reason: `refund ${refundEventId}`, reversedAt },
+});
 
 describe('earning decider', () => {
   it('approves a pending earning once its hold is over', () =>
@@ -36,4 +42,24 @@ describe('earning decider', () => {
   });
 
   it('refuses to approve an earning that was never granted', () => spec.given([]).when(approve(approvesAt)).thenRefuses('not_found'));
+
+  describe('reversals', () => {
+    it('takes back part of a grant, saying what is left', () => spec.given([granted()]).when(reverse('r1', 200)).then([reversed('r1', 200, 300)]));
+
+    it('reverses an approved earning too', () => spec.given([granted(), approved(approvesAt)]).when(reverse('r1', 500)).then([reversed('r1', 500, 0)]));
+
+    it('reverses once per refund: a repeat after a crash appends nothing', () => spec.given([granted(), reversed('r1', 200, 300)]).when(reverse('r1', 200)).then([]));
+
+    it('never takes back more than is left', () =>
+      spec.given([granted(), reversed('r1', 400, 100)]).when(reverse('r2', 400)).then([reversed('r2', 100, 0)]));
+
+    it('appends nothing once nothing is left', () => spec.given([granted(), reversed('r1', 500, 0)]).when(reverse('r2', 1)).then([]));
+
+    it('approves the rest of a partly reversed earning when due', () =>
+      spec.given([granted(), reversed('r1', 200, 300)]).when(approve(approvesAt)).then([approved(approvesAt)]));
+
+    it('does not approve an earning reversed in full', () => spec.given([granted(), reversed('r1', 500, 0)]).when(approve(approvesAt)).then([]));
+
+    it('refuses to reverse an earning that was never granted', () => spec.given([]).when(reverse('r1', 1)).thenRefuses('not_found'));
+  });
 });

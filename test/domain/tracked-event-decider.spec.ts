@@ -44,4 +44,19 @@ describe('tracked event decider', () => {
 
   it('cannot decide an event that was never registered', () =>
     spec.given([]).when({ type: 'DecideEvent', data: { matches: [], reasons: [] } }).thenRefuses('not_found'));
+
+  it('decides a refund as one RefundApplied with its reversals', () => {
+    const reversal = { campaignId: 'c1', earningId: 'g1', beneficiaryId: 'C-1', amount: 200, currency: 'EUR', remaining: 300 };
+    spec.given([registered]).when({ type: 'DecideRefund', data: { kind: 'applied', refundOf: 'p1', amount: 40, reversals: [reversal] } })
+      .then([{ type: 'RefundApplied', data: { eventId: 'e1', refundOf: 'p1', amount: 40, reversals: [reversal] } }]);
+  });
+
+  it('decides a refund that reverses nothing as EventSkipped with its reason', () =>
+    spec.given([registered]).when({ type: 'DecideRefund', data: { kind: 'skipped', reason: 'event p1 earned nothing to reverse' } })
+      .then([{ type: 'EventSkipped', data: { eventId: 'e1', reasons: [{ campaignId: null, reason: 'event p1 earned nothing to reverse' }] } }]));
+
+  it('never decides a refund twice', () =>
+    spec.given([registered, { type: 'RefundApplied', data: { eventId: 'e1', refundOf: 'p1', amount: null, reversals: [] } }])
+      .when({ type: 'DecideRefund', data: { kind: 'skipped', reason: 'x' } }).thenRefuses('conflict'));
 });
+
