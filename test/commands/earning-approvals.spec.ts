@@ -68,6 +68,22 @@ describe('earning approvals reactor', function () {
     expect(await types('e1')).to.deep.equal(['EarningGranted', 'EarningApproved']);
   });
 
+  it('approves what a partial reversal leaves, and never an earning reversed in full', async () => {
+    const approvals = await start();
+    await grant('part', 3);
+    await grant('all', 3);
+    const reverse = (earningId: string, amount: number, remaining: number) => harness.store.appendToStream(earningStream(earningId), [toEventToAppend({
+      type: 'EarningReversed',
+      data: { earningId, eventId: `t-${earningId}`, refundEventId: 'r1', campaignId: 'c1', beneficiaryId: 'b1', amount, currency: 'EUR', remaining, reason: 'refund r1', reversedAt: now.toISOString() },
+    })], { expectedRevision: 0n });
+    await reverse('part', 200, 300);
+    await approvals.caughtUpTo((await reverse('all', 500, 0)).position);
+    days(3);
+    await approvals.tick();
+    expect(await types('part')).to.deep.equal(['EarningGranted', 'EarningReversed', 'EarningApproved']);
+    expect(await types('all')).to.deep.equal(['EarningGranted', 'EarningReversed']);
+  });
+
   it('writes nothing for a grant with no hold: it is approved when granted', async () => {
     const approvals = await start();
     await approvals.caughtUpTo(await grant('e0', 0));
