@@ -150,4 +150,85 @@ export const readModelMigrations: readonly Migration[] = [
       });
     },
   },
+  {
+    // Refunds (issue 11): what reversals took back of each earning (remaining = amount − reversed), and each earning's
+    // history, one row per domain event of its stream. Earlier earnings get the history their streams hold: a grant, and an
+    // approval when the campaign held it (a grant with no hold was approved by itself, with no EarningApproved).
+    name: '006_earning_reversals',
+    up: async (knex) => {
+      await knex.schema.alterTable('rm_earnings', (t) => {
+        t.decimal('reversed', 20, 4).notNullable().defaultTo(0);
+        t.timestamp('reversed_at', { useTz: true });
+      });
+      await knex.schema.createTable('rm_earning_history', (t) => {
+        t.text('earning_id').notNullable();
+        t.bigInteger('revision').notNullable();
+        t.text('kind').notNullable();
+        t.decimal('amount', 20, 4);
+        t.decimal('remaining', 20, 4);
+        t.text('reason');
+        t.text('refund_event_id');
+        t.timestamp('at', { useTz: true }).notNullable();
+        t.primary(['earning_id', 'revision']);
+      });
+      await knex.raw(`insert into rm_earning_history (earning_id, revision, kind, amount, at) select id, 0, 'granted', amount, granted_at from rm_earnings`);
+      await knex.raw(
+        `insert into rm_earning_history (earning_id, revision, kind, at)
+         select id, 1, 'approved', approved_at from rm_earnings where approved_at is not null and approves_at > granted_at`,
+      );
+    },
+    down: async (knex) => {
+      await knex.schema.dropTable('rm_earning_history');
+      await knex.schema.alterTable('rm_earnings', (t) => {
+        t.dropColumn('reversed');
+        t.dropColumn('reversed_at');
+      });
+    },
+  },
+  {
+    // Refunds (issue 11): a refund's decision, RefundApplied, names the event it refunds and what it took back.
+    name: '007_refund_decisions',
+    up: async (knex) => {
+      await knex.schema.alterTable('rm_tracked_events', (t) => {
+        t.text('refund_of');
+        t.jsonb('reversals');
+      });
+    },
+    down: async (knex) => {
+      await knex.schema.alterTable('rm_tracked_events', (t) => {
+        t.dropColumn('refund_of');
+        t.dropColumn('reversals');
+      });
+    },
+  },
+  {
+    // Campaign totals (issue 11), kept as the log goes instead of summed per request. Two tables, each written by the
+    // projection that sees its domain events (matches: tracked events; earnings: earnings), so neither waits on the
+    // other's row locks; each is filled here from its own projection's rows, which stand at that projection's checkpoint.
+    name: '008_campaign_totals',
+    up: async (knex) => {
+      await knex.schema.createTable('rm_campaign_matches', (t) => {
+        t.text('campaign_id').primary();
+        t.bigInteger('events_matched').notNullable();
+      });
+      await knex.schema.createTable('rm_campaign_earnings', (t) => {
+        t.text('campaign_id').primary();
+        t.bigInteger('earnings').notNullable();
+        t.decimal('granted', 20, 4).notNullable();
+        t.decimal('reversed', 20, 4).notNullable();
+      });
+      await knex.raw(
+        `insert into rm_campaign_matches (campaign_id, events_matched)
+         select earning->>'campaignId', count(*) from rm_tracked_events, jsonb_array_elements(earnings) as earning group by 1`,
+      );
+      await knex.raw(
+        `insert into rm_campaign_earnings (campaign_id, earnings, granted, reversed)
+         select campaign_id, count(*), sum(amount), sum(reversed) from rm_earnings group by campaign_id`,
+      );
+    },
+    down: async (knex) => {
+      await knex.schema.dropTable('rm_campaign_earnings');
+      await knex.schema.dropTable('rm_campaign_matches');
+    },
+  },
 ];

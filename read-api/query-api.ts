@@ -1,4 +1,4 @@
-import express, { type Express, type Request } from 'express';
+import express, { type Express } from 'express';
 import type { Knex } from 'knex';
 import type { EventStore } from '../infrastructure/event-store/event-store.ts';
 import { basicAuth } from '../infrastructure/http/basic-auth.ts';
@@ -8,10 +8,11 @@ import { refuseUnstorableParams, refuseUnstorableQuery } from '../infrastructure
 import type { Logger } from '../infrastructure/logger.ts';
 import type { ChannelListener } from '../infrastructure/postgres/notifications.ts';
 import { createDecisionWaiters } from './decision-waiters.ts';
+import { earningRoutes } from './earning-routes.ts';
 import { redactSecrets } from './redact-secrets.ts';
 import { messageRoutes } from './message-routes.ts';
-import { enumParam, numberParam, stringParam } from './query-params.ts';
-import { createReadModelQueries, EARNING_STATUSES } from './read-model-queries.ts';
+import { numberParam } from './query-params.ts';
+import { createReadModelQueries } from './read-model-queries.ts';
 
 export interface QueryApiOptions {
   readonly knex: Knex;
@@ -74,18 +75,7 @@ export const createQueryApi = ({ knex, store, readModelChanges, username, passwo
     }
   });
 
-  app.get('/earnings', async (req, res) => {
-    const filter = { beneficiaryId: stringParam(req, 'beneficiaryId'), campaignId: stringParam(req, 'campaignId'), status: enumParam(req, 'status', EARNING_STATUSES) };
-    const limit = numberParam(req, 'limit', { min: 1, max: 1000, fallback: 100 });
-    const offset = numberParam(req, 'offset', { min: 0, max: Number.MAX_SAFE_INTEGER, fallback: 0 });
-    res.json({ earnings: await queries.earnings(filter, limit, offset), limit, offset });
-  });
-
-  // A beneficiary is only an id the rules name: one with no earnings has empty balances, not a 404.
-  app.get('/beneficiaries/:id/balance', async (req: Request<{ id: string }>, res) => {
-    res.json({ beneficiaryId: req.params.id, balances: await queries.balance(req.params.id) });
-  });
-
+  app.use(earningRoutes(knex));
   app.use(messageRoutes(knex));
 
   app.get('/streams/:streamId', async (req, res) => {

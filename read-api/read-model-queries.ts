@@ -1,4 +1,6 @@
 import type { Knex } from 'knex';
+import type { ReversalView } from '../projections/read-models/tracked-events-projection.ts';
+import { totalsView, withTotals, type CampaignTotalsRow, type CampaignTotalsView } from './campaign-totals.ts';
 
 /** The answers of the query API, shaped as DESIGN §7 says, straight from the read models. */
 
@@ -29,40 +31,12 @@ export interface CampaignView {
   createdAt: string;
   revision: string;
   rules: RuleView[];
-  totals: { earnings: number; amount: number };
+  totals: CampaignTotalsView;
 }
 
 export type DescriptionGenerationView =
   | { status: 'pending'; prompt: string | null }
   | { status: 'generated'; prompt: string | null; provider: string; model: string; cached: boolean; generatedAt: string };
-
-export interface EarningView {
-  id: string;
-  eventId: string;
-  campaignId: string;
-  ruleId: string;
-  beneficiaryId: string;
-  amount: number;
-  currency: string;
-  status: EarningStatus;
-  grantedAt: string;
-  /** When the hold ends; grantedAt for a campaign that holds nothing. */
-  approvesAt: string;
-  approvedAt: string | null;
-}
-
-export const EARNING_STATUSES = ['pending', 'approved'] as const;
-export type EarningStatus = (typeof EARNING_STATUSES)[number];
-
-/** One currency's earnings of a beneficiary, in its major unit. Nothing is reversed yet: reversals are the next slice of issue 11. */
-export interface BalanceView {
-  currency: string;
-  pending: number;
-  approved: number;
-  reversed: number;
-  /** approved − reversed: what the beneficiary may spend or be paid. */
-  available: number;
-}
 
 export interface TrackedEventView {
   id: string;
@@ -74,6 +48,9 @@ export interface TrackedEventView {
   matchedRuleIds: string[];
   earnings: unknown[];
   skipReasons?: unknown;
+  /** Only for a refund decided with RefundApplied: the event it refunds, and what it took back of each of its earnings. */
+  refundOf?: string;
+  reversals?: ReversalView[];
   document: unknown;
 }
 
@@ -84,6 +61,12 @@ interface CampaignRow {
   description_model: string | null;
   description_cached: boolean | null;
   description_generated_at: Date | null;
+}
+
+/** rm_campaigns as the campaign list reads it, with its totals. */
+interface ListedCampaignRow extends CampaignTotalsRow {
+  id: string; name: string; description: string | null; currency: string; budget: string | null;
+  starts_at: Date | null; ends_at: Date | null; status: string; created_at: Date; revision: string;
 }
 
 const iso = (value: Date | null): string | null => (value === null ? null : value.toISOString());
@@ -100,12 +83,11 @@ const descriptionGeneration = (row: CampaignRow): DescriptionGenerationView | nu
 
 export const createReadModelQueries = (knex: Knex) => ({
   async campaign(id: string): Promise<CampaignView | undefined> {
-    const row = await knex('rm_campaigns').where({ id }).first();
-    if (!row) return undefined;
-    const [rules, totals] = await Promise.all([
+    const [[row], rules] = await Promise.all([
+      withTotals(knex, knex('rm_campaigns as c').where('c.id', id).select('c.*')),
       knex('rm_rules').where({ campaign_id: id }).orderBy([{ column: 'priority', order: 'desc' }, { column: 'added_at' }]),
-      knex('rm_earnings').where({ campaign_id: id }).first(knex.raw('count(*)::int as earnings'), knex.raw('coalesce(sum(amount), 0)::text as amount')),
     ]);
+    if (!row) return undefined;
     return {
       id: row.id, name: row.name, description: row.description, descriptionGeneration: descriptionGeneration(row), notifications: row.notifications ?? null,
       currency: row.currency, budget: decimal(row.budget), startsAt: iso(row.starts_at), endsAt: iso(row.ends_at),
@@ -114,16 +96,16 @@ export const createReadModelQueries = (knex: Knex) => ({
         id: rule.id, name: rule.name, priority: rule.priority, conditions: rule.conditions,
         reward: rule.reward, beneficiary: rule.beneficiary, limits: rule.limits, addedAt: iso(rule.added_at)!,
       })),
-      totals: { earnings: totals?.earnings ?? 0, amount: Number(totals?.amount ?? 0) },
+      totals: totalsView(row),
     };
   },
 
-  async campaigns(limit: number, offset: number): Promise<Omit<CampaignView, 'rules' | 'totals' | 'descriptionGeneration' | 'notifications'>[]> {
-    const rows = await knex('rm_campaigns').orderBy('created_at', 'desc').limit(limit).offset(offset);
+  async campaigns(limit: number, offset: number): Promise<Omit<CampaignView, 'rules' | 'descriptionGeneration' | 'notifications'>[]> {
+    const rows: ListedCampaignRow[] = await withTotals(knex, knex('rm_campaigns as c').select('c.*')).orderBy([{ column: 'c.created_at', order: 'desc' }, { column: 'c.id' }]).limit(limit).offset(offset);
     return rows.map((row) => ({
       id: row.id, name: row.name, description: row.description, currency: row.currency,
       budget: decimal(row.budget), startsAt: iso(row.starts_at), endsAt: iso(row.ends_at),
-      status: row.status, createdAt: iso(row.created_at)!, revision: String(row.revision),
+      status: row.status, createdAt: iso(row.created_at)!, revision: String(row.revision), totals: totalsView(row),
     }));
   },
 
@@ -134,39 +116,9 @@ export const createReadModelQueries = (knex: Knex) => ({
       id: row.id, type: row.type, status: row.status, occurredAt: iso(row.occurred_at)!, registeredAt: iso(row.registered_at)!,
       matchedRuleId: row.matched_rule_ids[0] ?? null, matchedRuleIds: row.matched_rule_ids, earnings: row.earnings,
       ...(row.skip_reasons ? { skipReasons: row.skip_reasons } : {}),
+      ...(row.refund_of === null ? {} : { refundOf: row.refund_of, reversals: row.reversals }),
       document: row.document,
     };
-  },
-
-  async earnings(filter: { beneficiaryId?: string; campaignId?: string; status?: EarningStatus }, limit: number, offset: number): Promise<EarningView[]> {
-    const query = knex('rm_earnings').orderBy([{ column: 'granted_at', order: 'desc' }, { column: 'id' }]).limit(limit).offset(offset);
-    if (filter.beneficiaryId !== undefined) query.where({ beneficiary_id: filter.beneficiaryId });
-    if (filter.campaignId !== undefined) query.where({ campaign_id: filter.campaignId });
-    if (filter.status !== undefined) query.where({ status: filter.status });
-    const rows = await query;
-    return rows.map((row) => ({
-      id: row.id, eventId: row.event_id, campaignId: row.campaign_id, ruleId: row.rule_id, beneficiaryId: row.beneficiary_id,
-      amount: Number(row.amount), currency: row.currency, status: row.status, grantedAt: iso(row.granted_at)!,
-      approvesAt: iso(row.approves_at)!, approvedAt: iso(row.approved_at),
-    }));
-  },
-
-  /** Summed in SQL over the exact decimals the read model keeps, so no float drift adds up across earnings. */
-  async balance(beneficiaryId: string): Promise<BalanceView[]> {
-    const rows: { currency: string; pending: string; approved: string }[] = await knex('rm_earnings')
-      .where({ beneficiary_id: beneficiaryId })
-      .groupBy('currency')
-      .orderBy('currency')
-      .select(
-        'currency',
-        knex.raw(`coalesce(sum(amount) filter (where status = 'pending'), 0)::text as pending`),
-        knex.raw(`coalesce(sum(amount) filter (where status = 'approved'), 0)::text as approved`),
-      );
-    return rows.map((row) => {
-      const approved = Number(row.approved);
-      const reversed = 0;
-      return { currency: row.currency, pending: Number(row.pending), approved, reversed, available: approved - reversed };
-    });
   },
 });
 

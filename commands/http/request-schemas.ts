@@ -28,6 +28,22 @@ export interface CreateCampaignBody {
   descriptionPrompt?: string;
 }
 
+const templateSchema = { type: 'string', minLength: 1, maxLength: 10_000 } as const;
+const promptSchema = { type: 'string', minLength: 1, maxLength: 10_000 } as const;
+const subjectSchema = { type: 'string', minLength: 1, maxLength: 500 } as const;
+
+/** The words of an approval's or a reversal's message (issue 11); exactly one of template and prompt, as the main ones. */
+const wordingSchema = (step: string) => ({
+  type: 'object',
+  additionalProperties: false,
+  description: `the message sent ${step}; when absent, the main prompt told which step it is, or (with a main template) a default text`,
+  properties: {
+    template: { ...templateSchema, description: 'plain text with {{path}} placeholders over {lifecycle, earning, event, campaign, approval | reversal}' },
+    prompt: { ...promptSchema, description: 'asks the LLM gateway to write the message, with the context as JSON' },
+    subject: { ...subjectSchema, description: 'email subject of this message; the main subject (or the campaign name) when absent' },
+  },
+}) as const;
+
 /** Shapes only: exactly one of template and prompt, the path and webhookUrl are the campaign decider's to check (a 400 with a pointer). */
 const notificationsSchema = {
   type: 'object',
@@ -37,11 +53,13 @@ const notificationsSchema = {
   properties: {
     channel: { enum: CHANNELS },
     recipient: { type: 'string', minLength: 1, maxLength: 200, description: 'dot-notation path into the tracked event (data.email), or a field of the earning (beneficiaryId)' },
-    template: { type: 'string', minLength: 1, maxLength: 10_000, description: 'plain text with {{path}} placeholders over {earning, event, campaign}' },
-    prompt: { type: 'string', minLength: 1, maxLength: 10_000, description: 'asks the LLM gateway to write the message, with the earning and the tracked event as context' },
-    subject: { type: 'string', minLength: 1, maxLength: 500, description: 'email subject; the campaign name when absent' },
+    template: { ...templateSchema, description: 'plain text with {{path}} placeholders over {lifecycle, earning, event, campaign}' },
+    prompt: { ...promptSchema, description: 'asks the LLM gateway to write the message, with the earning and the tracked event as context' },
+    subject: { ...subjectSchema, description: 'email subject; the campaign name when absent' },
     webhookUrl: { type: 'string', minLength: 1, maxLength: 2000, description: 'required for the webhook channel' },
     secret: { type: 'string', minLength: 1, maxLength: 500, description: 'HMAC key of Tally-Signature; WEBHOOK_SECRET when absent' },
+    onApproved: wordingSchema('when a held earning is approved'),
+    onReversed: wordingSchema('for each reversal (a refund, full or partial) of an earning'),
   },
 } as const;
 

@@ -1,43 +1,48 @@
-import type { EarningEvent } from '../../domain/earning/earning-events.ts';
-import { approvedOnGrant, approvesAtOf } from '../../domain/earning/hold.ts';
-import { toMajor } from '../../domain/money.ts';
-import { asDomainEvent } from '../../infrastructure/event-store/domain-event.ts';
+import type { Knex } from 'knex';
+import { EARNING_EVENT_TYPES } from '../../domain/earning/earning-events.ts';
 import type { Projection } from '../projection.ts';
-
-interface EarningRow {
-  id: string; event_id: string; campaign_id: string; rule_id: string; beneficiary_id: string;
-  amount: number; currency: string; status: 'pending' | 'approved'; granted_at: string; approves_at: string; approved_at: string | null;
-}
+import { writeTogether, type Write } from '../write-together.ts';
+import { campaignEarningTotals } from './campaign-earning-totals.ts';
+import { earningBatch, type EarlierChange } from './earning-batch.ts';
 
 /**
- * One row per earning: a batch's grants are one multi-row insert. An approval
- * of an earning granted in the same batch changes the row before it is
- * inserted; any other is one update.
+ * Approvals and reversals of earnings granted in earlier batches, all in one
+ * UPDATE … FROM. Reversed in full is final; an approval moves only a pending
+ * earning (a reversal in part leaves it pending or approved).
+ */
+const updateEarlier = (trx: Knex.Transaction, changed: readonly EarlierChange[]): Write =>
+  trx.raw(
+    `update rm_earnings e
+        set status = case when v.reversed_at is not null or e.status = 'reversed' then 'reversed'
+                          when v.approved_at is not null then 'approved'
+                          else e.status end,
+            approved_at = coalesce(v.approved_at, e.approved_at),
+            reversed = e.reversed + v.reversed,
+            reversed_at = coalesce(v.reversed_at, e.reversed_at)
+       from jsonb_to_recordset(?::jsonb) as v(id text, approved_at timestamptz, reversed numeric, reversed_at timestamptz)
+      where e.id = v.id`,
+    [JSON.stringify(changed)],
+  );
+
+/**
+ * rm_earnings (one row per earning: what is left of it and where it stands),
+ * rm_earning_history (one row per domain event of its stream) and the
+ * campaigns' earning totals. A batch is one statement, whatever it holds: its
+ * grants are one multi-row insert, with whatever the same batch did to them
+ * already folded in; approvals and reversals of earlier earnings are one
+ * update; its history one insert; its totals one upsert.
  */
 export const earningsProjection: Projection = {
   name: 'earnings',
-  eventTypes: ['EarningGranted', 'EarningApproved'],
+  eventTypes: EARNING_EVENT_TYPES,
   async applyBatch(trx, events) {
-    const inserted = new Map<string, EarningRow>();
-    const approvals: { id: string; approvedAt: string }[] = [];
-    for (const recorded of events) {
-      const event = asDomainEvent<EarningEvent>(recorded);
-      if (event.type === 'EarningGranted') {
-        const { data } = event;
-        const approved = approvedOnGrant(data);
-        inserted.set(data.earningId, {
-          id: data.earningId, event_id: data.eventId, campaign_id: data.campaignId, rule_id: data.ruleId, beneficiary_id: data.beneficiaryId,
-          amount: toMajor(data.amount, data.currency), currency: data.currency, status: approved ? 'approved' : 'pending',
-          granted_at: data.grantedAt, approves_at: approvesAtOf(data), approved_at: approved ? data.grantedAt : null,
-        });
-        continue;
-      }
-      if (event.type === 'EarningReversed') continue;
-      const row = inserted.get(event.data.earningId);
-      if (row) Object.assign(row, { status: 'approved', approved_at: event.data.approvedAt });
-      else approvals.push({ id: event.data.earningId, approvedAt: event.data.approvedAt });
-    }
-    if (inserted.size > 0) await trx('rm_earnings').insert([...inserted.values()]);
-    for (const { id, approvedAt } of approvals) await trx('rm_earnings').where({ id }).update({ status: 'approved', approved_at: approvedAt });
+    const { inserted, changed, history } = earningBatch(events);
+    const writes: Write[] = [];
+    if (inserted.length > 0) writes.push(trx('rm_earnings').insert(inserted));
+    if (changed.length > 0) writes.push(updateEarlier(trx, changed));
+    if (history.length > 0) writes.push(trx('rm_earning_history').insert(history));
+    const totals = campaignEarningTotals(trx, events);
+    if (totals) writes.push(totals);
+    await writeTogether(trx, writes);
   },
 };

@@ -96,8 +96,9 @@ describe('message requests reactor', function () {
     await handledUpTo(position);
     const [request, ...more] = await requested(messageId);
     expect(more).to.have.length(0);
-    expect(request!.data).to.deep.include({ messageId, earningId: 'earning-of-ev1', campaignId: 'c1', channel: 'log', recipient: 'C-1', content: { prompt: 'Thank them' }, subject: 'Spring', webhookUrl: null });
+    expect(request!.data).to.deep.include({ messageId, earningId: 'earning-of-ev1', campaignId: 'c1', lifecycle: 'granted', channel: 'log', recipient: 'C-1', content: { prompt: 'Thank them' }, subject: 'Spring', webhookUrl: null });
     expect(request!.data.context).to.deep.equal({
+      lifecycle: 'granted',
       earning: { earningId: 'earning-of-ev1', eventId: 'ev1', campaignId: 'c1', ruleId: 'r1', beneficiaryId: 'C-1', amount: 5, currency: 'EUR', grantedAt: now },
       event: { merchantId: 'M-1', id: 'ev1', type: 'purchase', occurredAt: now },
       campaign: { id: 'c1', name: 'Spring' },

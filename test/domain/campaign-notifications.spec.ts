@@ -36,3 +36,23 @@ describe('campaign notifications', () => {
   it('refuse an unknown channel', () =>
     spec.given([]).when(create({ channel: 'sms' as never, recipient: 'customerId', template: 't' })).thenRefuses('invalid', '/notifications/channel'));
 });
+
+describe('campaign notifications of approvals and reversals (issue 11)', () => {
+  const base = { channel: 'log', recipient: 'customerId', template: 'You earned {{earning.amount}}' } as const;
+
+  it('carry their own words, a template or a prompt, with a subject of their own', () => {
+    const notifications: CampaignNotifications = { ...base, onApproved: { template: 'Approved: {{approval.amount}}', subject: 'Approved' }, onReversed: { prompt: 'Tell them gently' } };
+    spec.given([]).when(create(notifications)).then([
+      {
+        type: 'CampaignCreated',
+        data: { campaignId: 'c1', name: 'Spring', description: null, currency: 'EUR', budget: null, startsAt: null, endsAt: null, status: 'active', createdAt: now, holdDays: 0, notifications },
+      },
+    ]);
+  });
+
+  it('need exactly one of template and prompt in each, named by its pointer', () => {
+    spec.given([]).when(create({ ...base, onApproved: {} })).thenRefuses('invalid', '/notifications/onApproved');
+    spec.given([]).when(create({ ...base, onReversed: { template: 't', prompt: 'p' } })).thenRefuses('invalid', '/notifications/onReversed');
+    spec.given([]).when(create({ ...base, onReversed: { subject: 'only a subject' } })).thenRefuses('invalid', '/notifications/onReversed');
+  });
+});

@@ -15,6 +15,7 @@ import { until } from '../support/until.ts';
 /** Each read model and its key, to compare them row by row. */
 const READ_MODELS: Record<string, readonly string[]> = {
   rm_campaigns: ['id'], rm_rules: ['id'], rm_tracked_events: ['id'], rm_earnings: ['id'], rm_messages: ['id'], rm_message_attempts: ['message_id', 'attempt'],
+  rm_earning_history: ['earning_id', 'revision'], rm_campaign_matches: ['campaign_id'], rm_campaign_earnings: ['campaign_id'],
 };
 
 const contents = async (knex: Knex) =>

@@ -82,7 +82,7 @@ for (const kind of EVENT_STORE_KINDS) {
       expect(view.body).to.include({ name: 'Spring Sale 2024', status: 'active', currency: 'EUR' });
       expect(view.body.rules).to.have.length(1);
       expect(view.body.rules[0]).to.deep.include({ id: rule.body.id, conditions: { merchantId: 'MERCHANT_001' }, reward: { type: 'fixed', amount: 5 } });
-      expect(view.body.totals).to.deep.equal({ earnings: 1, amount: 5 });
+      expect(view.body.totals).to.deep.equal({ eventsMatched: 1, earnings: 1, granted: 5, amount: 5, reversed: 0, budgetRemaining: null });
     });
 
     it('matches equality on dot-notation paths', async () => {
