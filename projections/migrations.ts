@@ -231,4 +231,16 @@ export const readModelMigrations: readonly Migration[] = [
       await knex.schema.dropTable('rm_campaign_matches');
     },
   },
+  {
+    // Messages on approval and reversal (issue 11): which step of its earning a message is about. Every message about
+    // an earning requested before this was about its grant.
+    name: '009_message_lifecycle',
+    up: async (knex) => {
+      await knex.schema.alterTable('rm_messages', (t) => t.text('lifecycle'));
+      await knex('rm_messages').whereNotNull('earning_id').update({ lifecycle: 'granted' });
+    },
+    down: async (knex) => {
+      await knex.schema.alterTable('rm_messages', (t) => t.dropColumn('lifecycle'));
+    },
+  },
 ];

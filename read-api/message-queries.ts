@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { MessageLifecycle } from '../projections/read-models/messages-projection.ts';
 
 export const MESSAGE_STATUSES = ['requested', 'failed', 'sent', 'abandoned'] as const;
 export type MessageStatusView = (typeof MESSAGE_STATUSES)[number];
@@ -15,6 +16,8 @@ export interface MessageView {
   id: string;
   earningId: string | null;
   campaignId: string | null;
+  /** Which step of its earning the message is about; null for a message about no earning. */
+  lifecycle: MessageLifecycle | null;
   channel: string;
   recipient: string;
   status: MessageStatusView;
@@ -35,6 +38,7 @@ interface MessageRow {
   id: string;
   earning_id: string | null;
   campaign_id: string | null;
+  lifecycle: MessageLifecycle | null;
   channel: string;
   recipient: string;
   status: MessageStatusView;
@@ -61,7 +65,7 @@ interface AttemptRow {
 const iso = (value: Date | null): string | null => (value === null ? null : value.toISOString());
 
 const toView = (row: MessageRow): MessageView => ({
-  id: row.id, earningId: row.earning_id, campaignId: row.campaign_id, channel: row.channel, recipient: row.recipient, status: row.status,
+  id: row.id, earningId: row.earning_id, campaignId: row.campaign_id, lifecycle: row.lifecycle, channel: row.channel, recipient: row.recipient, status: row.status,
   subject: row.subject, body: row.body, provider: row.provider, model: row.model, cached: row.cached, attemptCount: row.attempts, lastError: row.last_error,
   nextAttemptAt: iso(row.next_attempt_at), requestedAt: row.requested_at.toISOString(), sentAt: iso(row.sent_at),
 });

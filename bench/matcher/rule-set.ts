@@ -54,10 +54,21 @@ export const generateRules = (count: number, random: () => number): BenchRule[] 
   });
 };
 
-/** One purchase-like document, the n-th of a seeded stream. */
-export const generateEvent = (n: number, random: () => number): JsonObject => ({
-  id: `e${n}`,
-  type: random() < 0.9 ? 'purchase' : 'refund',
+/**
+ * One document of a seeded stream, the n-th: a purchase, or one time in ten a
+ * refund of an earlier one (half of them in part), as POST /events takes them.
+ */
+export const generateEvent = (n: number, random: () => number): JsonObject => {
+  const refund = random() < 0.1 && n > 0;
+  const refundOf = `e${Math.floor(random() * n)}`;
+  const partly = random() < 0.5;
+  const fields = purchaseFields(random);
+  if (!refund) return { id: `e${n}`, type: 'purchase', ...fields };
+  const { amount, ...rest } = fields;
+  return { id: `e${n}`, type: 'refund', refundOf, ...rest, ...(partly ? { amount: Math.max(0.01, Math.floor(amount * 50) / 100) } : {}) };
+};
+
+const purchaseFields = (random: () => number) => ({
   merchantId: `M${Math.floor(random() * MERCHANTS)}`,
   customerId: `C${Math.floor(random() * 10_000)}`,
   amount: Math.floor(random() * 50_000) / 100,

@@ -5,7 +5,9 @@ import { runFor } from '../measure.ts';
 /**
  * The physical limit, in the same run: the rows one tracked event becomes
  * (its registration and its decision in the log, and per match a RuleMatched
- * and an EarningGranted, its read-model row and per match an earning row),
+ * and an EarningGranted, its read-model row and per match an earning row and
+ * its first history row; not the campaign totals, one row per campaign that
+ * single-row writes from 32 connections would only queue on),
  * written as plain single-row INSERTs in autocommit, from `concurrency`
  * connections, into copies of the app's own tables. `matchesPerEvent` is what
  * the app's run gave on average (a tracked event matches in several campaigns
@@ -18,6 +20,7 @@ export const rawTrackedEventsPerSecond = async (databaseUrl: string, seconds: nu
       create table raw_events (like tally_events including all);
       create table raw_tracked_events (like rm_tracked_events including all);
       create table raw_earnings (like rm_earnings including all);
+      create table raw_earning_history (like rm_earning_history including all);
     `);
     const insertEvent = (stream: string, type: string, data: object) =>
       pool.query(`insert into raw_events (epoch, stream_id, revision, event_id, type, data, metadata) values (0, $1, $2, $3, $4, $5, '{"actor":"bench"}')`, [
@@ -39,6 +42,7 @@ export const rawTrackedEventsPerSecond = async (databaseUrl: string, seconds: nu
            values ($1, $2, 'c', 'r', 'b', 1, 'EUR', 'approved', now(), now(), now())`,
           [earningId, id],
         );
+        await pool.query(`insert into raw_earning_history (earning_id, revision, kind, amount, at) values ($1, 0, 'granted', 1, now())`, [earningId]);
       }
       await pool.query(
         `insert into raw_tracked_events (id, type, occurred_at, registered_at, document, status, matched_rule_ids, earnings, position)
@@ -50,7 +54,7 @@ export const rawTrackedEventsPerSecond = async (databaseUrl: string, seconds: nu
     const { perSecond } = await runFor(seconds, concurrency, one);
     return perSecond;
   } finally {
-    await pool.query('drop table if exists raw_events, raw_tracked_events, raw_earnings').catch(() => undefined);
+    await pool.query('drop table if exists raw_events, raw_tracked_events, raw_earnings, raw_earning_history').catch(() => undefined);
     await pool.end();
   }
 };

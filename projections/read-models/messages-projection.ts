@@ -1,6 +1,10 @@
+import type { Lifecycle } from '../../domain/message/earning-step.ts';
 import { MESSAGE_EVENT_TYPES, type MessageEvent } from '../../domain/message/message-events.ts';
 import { asDomainEvent } from '../../infrastructure/event-store/domain-event.ts';
 import { oneByOne, type Projection } from '../projection.ts';
+
+/** rm_messages.lifecycle: which step of its earning a message is about. */
+export type MessageLifecycle = Lifecycle;
 
 /** rm_messages (one row per message, its status and last outcome) and rm_message_attempts (one row per delivery attempt). */
 export const messagesProjection: Projection = {
@@ -11,10 +15,11 @@ export const messagesProjection: Projection = {
     const id = event.data.messageId;
     switch (event.type) {
       case 'MessageRequested': {
-        const { earningId, campaignId, channel, recipient, subject, content, requestedAt } = event.data;
+        const { earningId, campaignId, lifecycle, channel, recipient, subject, content, requestedAt } = event.data;
         // An explicit body is known now; a template or a prompt becomes the body when the message is sent.
         await trx('rm_messages').insert({
-          id, earning_id: earningId, campaign_id: campaignId, channel, recipient, status: 'requested', subject,
+          // Requested before approvals and reversals had messages: about the grant.
+          id, earning_id: earningId, campaign_id: campaignId, lifecycle: lifecycle ?? (earningId === null ? null : 'granted'), channel, recipient, status: 'requested', subject,
           body: 'body' in content ? content.body : null, requested_at: requestedAt,
         });
         return;

@@ -105,6 +105,8 @@ for (const kind of EVENT_STORE_KINDS) {
       expect(await bodyOf(app, messageIdForReversal(earningId, 'refund-2'))).to.equal('1 EUR of your reward from Spring Sale was reversed (20% of the purchase refunded); 2.5 EUR remains.');
 
       const ids = [messageIdForEarning(earningId), messageIdForApproval(earningId), messageIdForReversal(earningId, 'refund-1'), messageIdForReversal(earningId, 'refund-2')];
+      const lifecycles = await Promise.all(ids.map(async (id) => (await sent(app, id)).lifecycle));
+      expect(lifecycles).to.deep.equal(['granted', 'approved', 'reversed', 'reversed']);
       expect(await messageIds(app, told.campaignId)).to.deep.equal([...ids].sort());
       expect(await messageIds(app, quiet.campaignId)).to.deep.equal([]);
       expect(await requestCount(app)).to.equal(4);
