@@ -43,7 +43,9 @@ const RULES = 1000;
 
 const random = seededRandom(7);
 let sequence = 0;
-const purchase = () => generateEvent(sequence++, random);
+/** BENCH_REFUND_SHARE: the share of refunds in the traffic (0.1); 0 compares with code that had no refunds. */
+const REFUND_SHARE = Number(process.env.BENCH_REFUND_SHARE ?? 0.1);
+const purchase = () => generateEvent(sequence++, random, REFUND_SHARE);
 
 interface Step {
   readonly mode: 'single' | 'batch';

@@ -55,11 +55,12 @@ export const generateRules = (count: number, random: () => number): BenchRule[] 
 };
 
 /**
- * One document of a seeded stream, the n-th: a purchase, or one time in ten a
- * refund of an earlier one (half of them in part), as POST /events takes them.
+ * One document of a seeded stream, the n-th: a purchase, or (`refundShare`,
+ * one time in ten by default) a refund of an earlier one, half of them in
+ * part, as POST /events takes them.
  */
-export const generateEvent = (n: number, random: () => number): JsonObject => {
-  const refund = random() < 0.1 && n > 0;
+export const generateEvent = (n: number, random: () => number, refundShare = 0.1): JsonObject => {
+  const refund = random() < refundShare && n > 0;
   const refundOf = `e${Math.floor(random() * n)}`;
   const partly = random() < 0.5;
   const fields = purchaseFields(random);

@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
-import { DomainError } from '../../domain/domain-error.ts';
-import { earningDecider } from '../../domain/earning/earning-decider.ts';
 import { earningStream, type EarningGranted } from '../../domain/earning/earning-events.ts';
 import { refundableAmount, refundRequestOf, reversalReason, type RefundDecision } from '../../domain/earning/refund.ts';
 import { approvesAt } from '../../domain/earning/hold.ts';
@@ -17,10 +15,10 @@ import type { Snapshots } from '../../infrastructure/postgres/snapshots.ts';
 import type { StatusBoard } from '../../infrastructure/postgres/subscriber-status.ts';
 import type { Logger } from '../../infrastructure/logger.ts';
 import { retryUntilStopped } from '../../infrastructure/retry-until-stopped.ts';
-import { handleCommand } from '../command-handler.ts';
 import { restoreRuleBook, RULE_BOOK_SNAPSHOT } from '../restore-rule-book.ts';
 import { snapshotCadence, type SnapshotEvery } from './snapshot-cadence.ts';
 import { causedBy } from './caused-by.ts';
+import { reverseEarnings, type ReversalOrder } from './reverse-earnings.ts';
 
 export const RULE_ENGINE_CHECKPOINT = 'reactor:rule-engine';
 
@@ -37,6 +35,9 @@ const BATCH_SIZE = 500;
  */
 const SNAPSHOT_EVERY: SnapshotEvery = { events: 100_000, ms: 60_000 };
 
+
+/** Streams read at once when a batch's refunds need to know where the events they name were registered. */
+const READS_AT_ONCE = 16;
 
 /** Who the engine's appends name as their writer. */
 const ACTOR = 'rule-engine';
@@ -116,10 +117,45 @@ export const startRuleEngine = async ({
     readonly refund?: Appended<RefundApplied['data']>;
   }
 
+  /** Where a tracked event was registered (null: it is not), read from its stream's first event. */
+  const registeredAt = async (eventId: string): Promise<string | null> => {
+    for await (const first of store.readStream(trackedEventStream(eventId), { maxCount: 1 })) return first.position;
+    return null;
+  };
+
+  /** Registration positions read ahead for the batch at hand (see `readAheadRegistrations`). */
+  let readAhead = new Map<string, string | null>();
+
   /** Whether `eventId` was registered before `position`: why a refund of an event that earned nothing reverses nothing. */
   const registeredBefore = async (eventId: string, position: string): Promise<boolean> => {
-    for await (const first of store.readStream(trackedEventStream(eventId), { maxCount: 1 })) return !isAtOrAfter(first.position, position);
-    return false;
+    const at = readAhead.has(eventId) ? readAhead.get(eventId)! : await registeredAt(eventId);
+    return at !== null && !isAtOrAfter(at, position);
+  };
+
+  /**
+   * Reads at once, before the batch is folded, where the events that its
+   * refunds name were registered, when the book knows of no earnings of
+   * theirs (most are known, and need no read): the fold then asks a map, not
+   * the store, one refund after another. What cannot be read now is read by
+   * the fold itself, with its own retries.
+   */
+  const readAheadRegistrations = async (batch: readonly RecordedEvent[]): Promise<void> => {
+    const targets = new Set<string>();
+    for (const recorded of batch) {
+      if (recorded.type !== 'EventRegistered' || recorded.data.eventType !== REFUND_TYPE || replayed(recorded)) continue;
+      const refundOf = (recorded.data.document as { refundOf?: unknown } | undefined)?.refundOf;
+      if (typeof refundOf === 'string' && !book.hasEarned(refundOf)) targets.add(refundOf);
+    }
+    readAhead = new Map();
+    const ids = [...targets];
+    try {
+      for (let start = 0; start < ids.length; start += READS_AT_ONCE) {
+        const chunk = ids.slice(start, start + READS_AT_ONCE);
+        (await Promise.all(chunk.map(registeredAt))).forEach((at, index) => readAhead.set(chunk[index]!, at));
+      }
+    } catch (error) {
+      log.debug({ err: error }, 'could not read ahead where refunded events were registered; the fold reads them');
+    }
   };
 
   /**
@@ -175,26 +211,12 @@ export const startRuleEngine = async ({
     return { streamId: earningStream(data.earningId), events: [toEventToAppend(granted, causedBy(cause, ACTOR))], expectedRevision: 'no_stream' };
   };
 
-  /**
-   * Takes back what a refund's decision says, earning by earning, through the
-   * earning decider: it reads each stream and appends guarded by the revision
-   * read, and a refund reverses an earning once only, so a repeat (a restart
-   * before the checkpoint, a lost reply) appends nothing.
-   */
-  const reverse = async ({ id, metadata, data }: Appended<RefundApplied['data']>): Promise<void> => {
-    const reason = reversalReason(data.eventId, data);
-    for (const { earningId, amount } of data.reversals) {
-      try {
-        await handleCommand(store, earningStream(earningId), earningDecider, {
-          type: 'ReverseEarning', data: { refundEventId: data.eventId, amount, reason, now: clock().toISOString() },
-        }, { metadata: causedBy({ id, metadata }, ACTOR) });
-      } catch (error) {
-        // No grant to reverse (its grant was never appended): no retry would find one.
-        if (!(error instanceof DomainError && error.kind === 'not_found')) throw error;
-        log.error({ earningId, refundEventId: data.eventId }, 'a refund reverses an earning that was never granted; passed');
-      }
-    }
-  };
+  /** What each refund's decision takes back, earning by earning (reverseEarnings appends them, once each). */
+  const reversalOrders = (refunds: readonly Appended<RefundApplied['data']>[]): ReversalOrder[] =>
+    refunds.flatMap(({ id, metadata, data }) => {
+      const reason = reversalReason(data.eventId, data);
+      return data.reversals.map(({ earningId, amount }) => ({ cause: { id, metadata }, refundEventId: data.eventId, earningId, amount, reason }));
+    });
 
   // The book is rebuilt from its snapshot or the start of the log; what the checkpoint covers is handled already.
   const progress = trackHandled(subscription, restored?.position);
@@ -257,6 +279,7 @@ export const startRuleEngine = async ({
     const decided: Decided[] = [];
     const grants: StreamAppend[] = [];
     const reversals: Appended<RefundApplied['data']>[] = [];
+    await readAheadRegistrations(batch);
     /** The first event of the batch that calls for an append: where the engine is stuck while its appends fail. */
     let firstEffect: string | undefined;
     for (const recorded of batch) {
@@ -299,8 +322,9 @@ export const startRuleEngine = async ({
     // Refusals mean granted already: no_stream makes a repeat harmless.
     if (grants.length > 0) await retryUntilStopped(() => store.appendToStreams(grants), stopping.signal, log, `granting the earnings up to ${last}`, failing);
     // After the grants: a refund decided in the same batch as its purchase reverses an earning appended just now.
-    for (const refund of reversals) {
-      await retryUntilStopped(() => reverse(refund), stopping.signal, log, `reversing the earnings of refund ${refund.data.eventId}`, failing);
+    if (reversals.length > 0) {
+      const orders = reversalOrders(reversals);
+      await retryUntilStopped(() => reverseEarnings(store, orders, () => clock().toISOString(), log, ACTOR), stopping.signal, log, `reversing the earnings of the refunds up to ${last}`, failing);
     }
     cadence.folded(batch.length);
     const snapshotSaved = snapshots !== undefined && cadence.due() && (await saveSnapshot(last));

@@ -90,13 +90,13 @@ describe('rule engine: refunds', function () {
     let lostReplies = 1;
     const flaky: EventStore = {
       ...real,
-      appendToStream: async (streamId, events, options) => {
-        if (!events.some((event) => event.type === 'EarningReversed')) return real.appendToStream(streamId, events, options);
+      appendToStreams: async (appends) => {
+        if (!appends.some(({ events }) => events.some((event) => event.type === 'EarningReversed'))) return real.appendToStreams(appends);
         if (reversalsRefused) throw new Error('the store is down');
-        const result = await real.appendToStream(streamId, events, options);
+        const results = await real.appendToStreams(appends);
         // Appended, but the reply is lost: the engine tries again, and must not reverse twice.
         if (lostReplies-- > 0) throw new Error('connection reset');
-        return result;
+        return results;
       },
     };
     const first = await start(flaky);

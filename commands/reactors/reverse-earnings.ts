@@ -1,0 +1,71 @@
+import { fold } from '../../domain/decider.ts';
+import { earningDecider, type EarningState } from '../../domain/earning/earning-decider.ts';
+import { earningStream, type EarningEvent } from '../../domain/earning/earning-events.ts';
+import { toEventToAppend } from '../../infrastructure/event-store/domain-event.ts';
+import { ConcurrencyError, type EventMetadata, type EventStore, type EventToAppend, type StreamAppend } from '../../infrastructure/event-store/event-store.ts';
+import type { Logger } from '../../infrastructure/logger.ts';
+import { readDomainEvents } from '../command-handler.ts';
+import { causedBy } from './caused-by.ts';
+
+/** One earning to take back part of, because of one refund. */
+export interface ReversalOrder {
+  /** The refund's decision (RefundApplied), which the reversal names as its cause. */
+  readonly cause: { readonly id: string; readonly metadata: EventMetadata };
+  readonly refundEventId: string;
+  readonly earningId: string;
+  readonly amount: number;
+  readonly reason: string;
+}
+
+/** Streams read at once: enough to hide the round trips, few enough to leave the pool to others. */
+const READS_AT_ONCE = 16;
+
+/**
+ * Appends the reversals of a batch of refunds through the earning decider:
+ * each earning stream is read (READS_AT_ONCE at a time), every reversal of it
+ * decided in order against its state, and all of them appended in one
+ * `appendToStreams`, each guarded by the revision read. A refund reverses an
+ * earning once only, so a repeat (a restart, a lost reply) appends nothing;
+ * an earning that another writer moved meanwhile (an approval) is read and
+ * decided again. An earning with no grant is said and passed: no retry would find one.
+ */
+export const reverseEarnings = async (store: EventStore, orders: readonly ReversalOrder[], now: () => string, log: Logger, actor: string): Promise<void> => {
+  const byEarning = new Map<string, ReversalOrder[]>();
+  for (const order of orders) byEarning.set(order.earningId, [...(byEarning.get(order.earningId) ?? []), order]);
+
+  const decide = async (earningId: string): Promise<StreamAppend | undefined> => {
+    const { events: past, last } = await readDomainEvents<EarningEvent>(store, earningStream(earningId));
+    if (!last) {
+      log.error({ earningId, refundEventIds: byEarning.get(earningId)!.map((order) => order.refundEventId) }, 'a refund reverses an earning that was never granted; passed');
+      return undefined;
+    }
+    let state: EarningState = fold(earningDecider, past);
+    const events: EventToAppend[] = [];
+    for (const { cause, refundEventId, amount, reason } of byEarning.get(earningId)!) {
+      for (const event of earningDecider.decide({ type: 'ReverseEarning', data: { refundEventId, amount, reason, now: now() } }, state)) {
+        state = earningDecider.evolve(state, event);
+        events.push(toEventToAppend(event, causedBy(cause, actor)));
+      }
+    }
+    return events.length > 0 ? { streamId: earningStream(earningId), events, expectedRevision: last.revision } : undefined;
+  };
+
+  let todo = [...byEarning.keys()];
+  while (todo.length > 0) {
+    const decided: { earningId: string; append: StreamAppend }[] = [];
+    for (let start = 0; start < todo.length; start += READS_AT_ONCE) {
+      const chunk = todo.slice(start, start + READS_AT_ONCE);
+      (await Promise.all(chunk.map(decide))).forEach((append, index) => append && decided.push({ earningId: chunk[index]!, append }));
+    }
+    if (decided.length === 0) return;
+    const results = await store.appendToStreams(decided.map(({ append }) => append));
+    todo = [];
+    results.forEach((result, index) => {
+      if (result.ok) return;
+      const { earningId } = decided[index]!;
+      if (result.error instanceof ConcurrencyError) return void todo.push(earningId);
+      // A few hundred bytes per reversal: only a store configured absurdly small refuses them, and it always will.
+      log.error({ err: result.error, earningId }, 'the reversal is too large for the event store; passed');
+    });
+  }
+};
