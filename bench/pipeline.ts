@@ -13,7 +13,7 @@
  * - In the same run, the physical limit: raw single-row INSERTs of the rows
  *   one tracked event becomes, and the ratios against it.
  *
- * BENCH_SECONDS (10) per step; BENCH_LATENCY_RATE (200) the latency step's rate; BENCH_SINGLE_RATES, BENCH_BATCH_RATES (comma lists) the steps tried;
+ * BENCH_SECONDS (10) per step; BENCH_LATENCY_RATE (200) the latency step's rate; BENCH_SINGLE_RATES, BENCH_BATCH_RATES (comma lists) the steps tried; BENCH_REFUND_SHARE (0.1) the share of refunds;
  * BENCH_PROFILE a folder for the app's CPU profile; BENCH_STATEMENTS=1 prints each step's most frequent statements;
  * BENCH_WORKERS_APART=1 runs the projector and the rule engine in a second process; BENCH_CLIENT_NICE and
  * BENCH_APP_NICE set the load client's and the app's scheduling priority (nice), to see what sharing two cores does to latency.
