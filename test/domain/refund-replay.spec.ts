@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import type { CampaignEvent } from '../../domain/campaign/campaign-events.ts';
 import { refundableAmount, refundRequestOf, type RefundDecision } from '../../domain/earning/refund.ts';
 import type { JsonObject } from '../../domain/json.ts';
-import { createRuleBook, type Decision, type RuleBook, type RuleBookEvent } from '../../domain/rules/rule-book.ts';
+import { createRuleBook, fromSnapshot, type Decision, type RuleBook, type RuleBookEvent } from '../../domain/rules/rule-book.ts';
 import type { Reward } from '../../domain/rules/rule.ts';
 
 const at = '2026-03-01T10:00:00.000Z';
@@ -65,12 +65,27 @@ const decisionEvents = (eventId: string, outcome: Outcome): RuleBookEvent[] => {
 };
 
 /**
- * Runs the steps as the live engine meets them: facts land in the log and
- * are decided at once; decisions land in the log later, at `settle` steps,
- * and are folded back then. Returns every outcome and the log it made.
+ * When the engine's decision events land in the log, back into the book: at
+ * the `settle` steps as generated, right after each decision (a quiet
+ * system), or only at the end (a long backlog). `restore`: the book is
+ * rebuilt from its snapshot, through JSON, at every settle step, as after a restart.
  */
-const live = (steps: readonly Step[]) => {
-  const book = createRuleBook();
+type Timing = { readonly settle: 'as-generated' | 'at-once' | 'at-end'; readonly restore?: boolean };
+
+/** Through JSON text, as the snapshot is stored. */
+const restored = (book: RuleBook): RuleBook => {
+  const again = fromSnapshot(JSON.parse(JSON.stringify(book.snapshot())) as { version: number; state: unknown });
+  if (!again.ok) throw new Error(`not restored: ${again.reason}`);
+  return again.book;
+};
+
+/**
+ * Runs the steps as the engine meets them: facts land in the log and are
+ * decided at once; decisions land in the log as `timing` says, and are folded
+ * back then. Returns every outcome and the log it made.
+ */
+const run = (steps: readonly Step[], timing: Timing) => {
+  let book = createRuleBook();
   const log: Entry[] = [];
   const outcomes = new Map<string, Outcome>();
   const unsettled: string[] = [];
@@ -82,12 +97,14 @@ const live = (steps: readonly Step[]) => {
   };
   const settle = (count: number) => {
     for (const eventId of unsettled.splice(0, count)) for (const event of decisionEvents(eventId, outcomes.get(eventId)!)) append(event);
+    if (timing.restore) book = restored(book);
   };
   const register = (eventId: string, document: JsonObject) => {
     log.push({ kind: 'registered', eventId, document });
     const registered = new Set(tracked.map((each) => each.id));
     outcomes.set(eventId, decideAt(book, eventId, document, (id) => registered.has(id)));
     unsettled.push(eventId);
+    if (timing.settle === 'at-once') settle(1);
   };
   steps.forEach((each, n) => {
     switch (each.kind) {
@@ -119,14 +136,14 @@ const live = (steps: readonly Step[]) => {
         return;
       }
       case 'settle':
-        return settle(each.count);
+        return timing.settle === 'as-generated' ? settle(each.count) : undefined;
     }
   });
   settle(unsettled.length);
   return { outcomes, log, book };
 };
 
-/** A fresh book folds the log from position zero, deciding each tracked event where it was registered, as a new engine replaying does. */
+/** A fresh book folds a log from position zero, deciding each tracked event where it was registered, as an engine replaying what its checkpoint covers does. */
 const replay = (log: readonly Entry[]) => {
   const book = createRuleBook();
   const outcomes = new Map<string, Outcome>();
@@ -143,13 +160,19 @@ const replay = (log: readonly Entry[]) => {
 };
 
 describe('refunds replay: decided from the log alone', () => {
-  it('a fresh book replaying the log from zero decides every purchase and refund as the live book did, and ends with the same budgets and limits', () => {
+  it('decides every purchase and refund the same, however late decisions come back, across restarts from snapshots, and replaying its own log', () => {
     fc.assert(
       fc.property(fc.array(step, { minLength: 5, maxLength: 80 }), (steps) => {
-        const first = live(steps);
+        const first = run(steps, { settle: 'as-generated' });
+        const campaigns = first.book.snapshot().state.campaigns;
+        for (const timing of [{ settle: 'at-once' }, { settle: 'at-end' }, { settle: 'as-generated', restore: true }] as const) {
+          const other = run(steps, timing);
+          expect([...other.outcomes], JSON.stringify(timing)).to.deep.equal([...first.outcomes]);
+          expect(other.book.snapshot().state.campaigns, JSON.stringify(timing)).to.deep.equal(campaigns);
+        }
         const again = replay(first.log);
         expect([...again.outcomes]).to.deep.equal([...first.outcomes]);
-        expect(again.book.snapshot().state.campaigns).to.deep.equal(first.book.snapshot().state.campaigns);
+        expect(again.book.snapshot().state.campaigns).to.deep.equal(campaigns);
         // Never more reversed than granted, and never less left than nothing.
         for (const campaign of first.book.snapshot().state.campaigns) expect(campaign.granted).to.be.at.least(0);
         for (const outcome of first.outcomes.values()) {
@@ -170,7 +193,7 @@ describe('refunds replay: decided from the log alone', () => {
       ...Array.from({ length: 20 }, (_, n): Step => ({ kind: 'refund', target: n * 2, share: null })),
       ...Array.from({ length: 60 }, (_, n): Step => ({ kind: 'purchase', customer: n % 4, cents: 1_000 })),
     ];
-    const { outcomes, book } = live(steps);
+    const { outcomes, book } = run(steps, { settle: 'as-generated' });
     const granted = (ids: (id: string) => boolean) =>
       [...outcomes].filter(([id]) => ids(id)).flatMap(([, outcome]) => ('purchase' in outcome ? outcome.purchase.matches.map((match) => match.amount) : []));
     const first = granted((id) => Number(id.slice(1)) < 202);
