@@ -3,8 +3,8 @@ import { earningDecider, type EarningState } from '../../domain/earning/earning-
 import { earningStream, type EarningEvent } from '../../domain/earning/earning-events.ts';
 import { toEventToAppend } from '../../infrastructure/event-store/domain-event.ts';
 import { ConcurrencyError, type EventMetadata, type EventStore, type EventToAppend, type StreamAppend } from '../../infrastructure/event-store/event-store.ts';
-import type { Logger } from '../../infrastructure/logger.ts';
 import { readDomainEvents } from '../command-handler.ts';
+import type { Logger } from '../../infrastructure/logger.ts';
 import { causedBy } from './caused-by.ts';
 
 /** One earning to take back part of, because of one refund. */
@@ -27,16 +27,19 @@ const READS_AT_ONCE = 16;
  * `appendToStreams`, each guarded by the revision read. A refund reverses an
  * earning once only, so a repeat (a restart, a lost reply) appends nothing;
  * an earning that another writer moved meanwhile (an approval) is read and
- * decided again. An earning with no grant is said and passed: no retry would find one.
+ * decided again. An earning with no grant yet is left as it is: `ungranted`
+ * names the refunds that reversed such an earning, for the caller to try again
+ * once the grant is there, or to report.
  */
-export const reverseEarnings = async (store: EventStore, orders: readonly ReversalOrder[], now: () => string, log: Logger, actor: string): Promise<void> => {
+export const reverseEarnings = async (store: EventStore, orders: readonly ReversalOrder[], now: () => string, log: Logger, actor: string): Promise<{ ungranted: Set<string> }> => {
   const byEarning = new Map<string, ReversalOrder[]>();
+  const ungranted = new Set<string>();
   for (const order of orders) byEarning.set(order.earningId, [...(byEarning.get(order.earningId) ?? []), order]);
 
   const decide = async (earningId: string): Promise<StreamAppend | undefined> => {
     const { events: past, last } = await readDomainEvents<EarningEvent>(store, earningStream(earningId));
     if (!last) {
-      log.error({ earningId, refundEventIds: byEarning.get(earningId)!.map((order) => order.refundEventId) }, 'a refund reverses an earning that was never granted; passed');
+      for (const order of byEarning.get(earningId)!) ungranted.add(order.refundEventId);
       return undefined;
     }
     let state: EarningState = fold(earningDecider, past);
@@ -57,15 +60,16 @@ export const reverseEarnings = async (store: EventStore, orders: readonly Revers
       const chunk = todo.slice(start, start + READS_AT_ONCE);
       (await Promise.all(chunk.map(decide))).forEach((append, index) => append && decided.push({ earningId: chunk[index]!, append }));
     }
-    if (decided.length === 0) return;
+    if (decided.length === 0) break;
     const results = await store.appendToStreams(decided.map(({ append }) => append));
     todo = [];
     results.forEach((result, index) => {
       if (result.ok) return;
       const { earningId } = decided[index]!;
       if (result.error instanceof ConcurrencyError) return void todo.push(earningId);
-      // A few hundred bytes per reversal: only a store configured absurdly small refuses them, and it always will.
+      // A few hundred bytes per reversal: only a store configured absurdly small refuses them, and it always would.
       log.error({ err: result.error, earningId }, 'the reversal is too large for the event store; passed');
     });
   }
+  return { ungranted };
 };

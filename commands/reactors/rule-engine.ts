@@ -25,6 +25,9 @@ export const RULE_ENGINE_CHECKPOINT = 'reactor:rule-engine';
 /** Earning ids derive from what they are for, so a replay names the same earnings. */
 const EARNING_NAMESPACE = '6f1d8a52-3c1e-4c36-9a51-1b7f0b6c2d10';
 
+/** The id of the earning a campaign grants for a tracked event: the same in every run and replay. */
+export const earningIdFor = (eventId: string, campaignId: string): string => uuidv5(`${eventId}/${campaignId}`, EARNING_NAMESPACE);
+
 /** Tracked events decided together: one append of all their decisions, one of all their grants. */
 const BATCH_SIZE = 500;
 
@@ -110,6 +113,8 @@ export const startRuleEngine = async ({
   type Appended<Data> = { readonly id: string; readonly metadata: EventMetadata; readonly data: Data };
 
   interface Decided {
+    readonly eventId: string;
+    readonly isRefund: boolean;
     readonly append: StreamAppend;
     /** The decision's RuleMatched events (the causes of their grants). */
     readonly matches: readonly Appended<RuleMatched['data']>[];
@@ -179,7 +184,7 @@ export const startRuleEngine = async ({
     const replay = replayed(recorded);
     const command = eventType === REFUND_TYPE
       ? { type: 'DecideRefund' as const, data: await decideRefund(recorded, document, replay) }
-      : { type: 'DecideEvent' as const, data: book.decide(document, registeredAt, (campaignId) => uuidv5(`${eventId}/${campaignId}`, EARNING_NAMESPACE)) };
+      : { type: 'DecideEvent' as const, data: book.decide(document, registeredAt, (campaignId) => earningIdFor(eventId, campaignId)) };
     const events = replay
       ? []
       : trackedEventDecider
@@ -192,6 +197,7 @@ export const startRuleEngine = async ({
     if (replay) return undefined;
     const appended = events.map(({ id, metadata, event }) => ({ id, metadata: metadata ?? {}, event }));
     return {
+      eventId, isRefund: command.type === 'DecideRefund',
       append: { streamId: trackedEventStream(eventId), events, expectedRevision: recorded.revision },
       matches: appended.flatMap(({ id, metadata, event }) => (event.type === 'RuleMatched' ? [{ id, metadata, data: event.data }] : [])),
       refund: appended.flatMap(({ id, metadata, event }) => (event.type === 'RefundApplied' ? [{ id, metadata, data: event.data }] : []))[0],
@@ -278,7 +284,8 @@ export const startRuleEngine = async ({
     midBatch = true;
     const decided: Decided[] = [];
     const grants: StreamAppend[] = [];
-    const reversals: Appended<RefundApplied['data']>[] = [];
+    /** `early`: decided in this batch, rather than folded back from the log. */
+    const reversals: (Appended<RefundApplied['data']> & { readonly early: boolean })[] = [];
     await readAheadRegistrations(batch);
     /** The first event of the batch that calls for an append: where the engine is stuck while its appends fail. */
     let firstEffect: string | undefined;
@@ -293,7 +300,7 @@ export const startRuleEngine = async ({
       }
       if (folded.decided) decided.push(folded.decided);
       if (folded.grant) grants.push(folded.grant);
-      if (folded.reversal) reversals.push(folded.reversal);
+      if (folded.reversal) reversals.push({ ...folded.reversal, early: false });
       if (folded.decided || folded.grant || folded.reversal) firstEffect ??= recorded.position;
     }
     const last = batch[batch.length - 1]!.position;
@@ -304,6 +311,10 @@ export const startRuleEngine = async ({
       results.forEach((result, index) => {
         // Too large for the store (EventStoreDB's append size limit): no retry would go through; the event stays undecided.
         if (!result.ok && result.error instanceof AppendTooLargeError) {
+          // What the book counted for it at once is taken back: nothing of it will come back through the log.
+          const { eventId, isRefund } = decided[index]!;
+          if (isRefund) book.recordRefund(eventId, { kind: 'skipped', reason: 'not recorded' });
+          else book.record(eventId, { matches: [], reasons: [] });
           return void log.error({ streamId: result.error.streamId, maxAppendSizeBytes: result.error.maxAppendSizeBytes }, 'the decision is too large for the event store; the tracked event stays undecided');
         }
         // Refused: decided already, by an earlier run whose checkpoint did not cover it; its matches come back through the log.
@@ -313,10 +324,7 @@ export const startRuleEngine = async ({
           grantedEarly.add(match.data.earningId);
         }
         const { refund } = decided[index]!;
-        if (refund && refund.data.reversals.length > 0) {
-          reversals.push(refund);
-          reversedEarly.add(refund.data.eventId);
-        }
+        if (refund && refund.data.reversals.length > 0) reversals.push({ ...refund, early: true });
       });
     }
     // Refusals mean granted already: no_stream makes a repeat harmless.
@@ -324,7 +332,14 @@ export const startRuleEngine = async ({
     // After the grants: a refund decided in the same batch as its purchase reverses an earning appended just now.
     if (reversals.length > 0) {
       const orders = reversalOrders(reversals);
-      await retryUntilStopped(() => reverseEarnings(store, orders, () => clock().toISOString(), log, ACTOR), stopping.signal, log, `reversing the earnings of the refunds up to ${last}`, failing);
+      const { ungranted } = await retryUntilStopped(() => reverseEarnings(store, orders, () => clock().toISOString(), log, ACTOR), stopping.signal, log, `reversing the earnings of the refunds up to ${last}`, failing);
+      for (const { early, data } of reversals) {
+        const refundEventId = data.eventId;
+        // Reversed when decided; unless an earning of it is not granted yet (its purchase was decided by an earlier run that
+        // stopped before granting): its grant comes when that RuleMatched is folded, and this refund's RefundApplied, later in the log, reverses it then.
+        if (early && !ungranted.has(refundEventId)) reversedEarly.add(refundEventId);
+        if (!early && ungranted.has(refundEventId)) log.error({ refundEventId, refundOf: data.refundOf }, 'a refund reverses an earning that was never granted; passed');
+      }
     }
     cadence.folded(batch.length);
     const snapshotSaved = snapshots !== undefined && cadence.due() && (await saveSnapshot(last));

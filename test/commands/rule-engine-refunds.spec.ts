@@ -1,10 +1,11 @@
 import { expect } from 'chai';
-import { RULE_ENGINE_CHECKPOINT, startRuleEngine, type RunningRuleEngine } from '../../commands/reactors/rule-engine.ts';
+import { earningIdFor, RULE_ENGINE_CHECKPOINT, startRuleEngine, type RunningRuleEngine } from '../../commands/reactors/rule-engine.ts';
 import type { EventStore, RecordedEvent } from '../../infrastructure/event-store/event-store.ts';
 import { createCheckpoints } from '../../infrastructure/postgres/checkpoints.ts';
 import { createKnex } from '../../infrastructure/postgres/database.ts';
 import { runTally } from '../support/running-tally.ts';
 import { silentLogger } from '../support/silent-logger.ts';
+import { handMadeDecisions } from '../support/hand-made-decisions.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
 import { until } from '../support/until.ts';
 
@@ -33,8 +34,8 @@ describe('rule engine: refunds', function () {
     await database?.drop();
   });
 
-  const start = (store: EventStore = writer.tally.store): Promise<RunningRuleEngine> =>
-    startRuleEngine({ store, checkpoints: createCheckpoints(knex), clock: () => new Date(), logger: silentLogger, onFatal: () => undefined });
+  const start = (store: EventStore = writer.tally.store, batchSize?: number): Promise<RunningRuleEngine> =>
+    startRuleEngine({ store, checkpoints: createCheckpoints(knex), clock: () => new Date(), logger: silentLogger, onFatal: () => undefined, batchSize });
   const caughtUp = async () => {
     const head = await writer.tally.store.headPosition();
     await until('the engine has checkpointed the head', () => createCheckpoints(knex).load(RULE_ENGINE_CHECKPOINT), { ok: (checkpoint) => checkpoint === head });
@@ -116,4 +117,26 @@ describe('rule engine: refunds', function () {
       await second.stop();
     }
   });
+
+  it('reverses, once granted, an earning whose purchase an earlier run decided but stopped before granting', async () => {
+    const campaign = await writer.commands.post('/campaigns', { name: 'Refunds' });
+    const rule = await writer.commands.post(`/campaigns/${campaign.body.id}/rules`, { conditions: { type: 'purchase' }, reward: { type: 'fixed', amount: 5 } });
+    await post({ id: 'p1', type: 'purchase', customerId: 'C-1', amount: 100 });
+    await post({ id: 'r1', type: 'refund', refundOf: 'p1' });
+    // An earlier run appended p1's decision, then stopped before its grant and its checkpoint.
+    const earningId = earningIdFor('p1', campaign.body.id);
+    await handMadeDecisions(writer.tally.store).match('p1', [{ campaignId: campaign.body.id, ruleId: rule.body.id, earningId, beneficiaryId: 'C-1', amount: 500, currency: 'EUR' }]);
+    // The first batch ends at r1's registration: p1's decision is refused (decided already), r1's reversal finds no grant yet.
+    const engine = await start(writer.tally.store, 4);
+    try {
+      const store = writer.tally.store;
+      const reversed = await until('the reversal appended', () => eventsOfType(store, 'EarningReversed'), { ok: (events) => events.length > 0 });
+      expect(reversed.map((event) => [event.data.earningId, event.data.amount, event.data.remaining])).to.deep.equal([[earningId, 500, 0]]);
+      expect(await eventsOfType(store, 'EarningGranted')).to.have.length(1);
+      expect(await eventsOfType(store, 'RefundApplied')).to.have.length(1);
+    } finally {
+      await engine.stop();
+    }
+  });
 });
+
