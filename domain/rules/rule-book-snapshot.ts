@@ -72,6 +72,8 @@ export interface RuleState extends Rule {
 export interface PendingDecision {
   readonly eventId: string;
   readonly matches: readonly Match[];
+  /** The event's own amount, which partial refunds of it are a share of (see RuleBook.record). */
+  readonly refundable: number | null;
 }
 
 export type SnapshotReading = { readonly ok: true; readonly state: RuleBookState } | { readonly ok: false; readonly reason: string };
@@ -109,7 +111,7 @@ const STATE_SCHEMA = object({
       },
     }, { holdDays: COUNT }),
   },
-  pending: { type: 'array', items: object({ eventId: STRING, matches: { type: 'array', items: MATCH } }) },
+  pending: { type: 'array', items: object({ eventId: STRING, matches: { type: 'array', items: MATCH }, refundable: NUMBER_OR_NULL }) },
   earned: {
     type: 'array',
     items: object({

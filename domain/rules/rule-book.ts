@@ -132,7 +132,7 @@ export const createRuleBook = (from?: RuleBookState): RuleBook => {
   });
 
   /** Earnings counted per tracked event whose decision events have not come back yet. */
-  const pending = new Map<string, readonly Match[]>();
+  const pending = new Map<string, { readonly matches: readonly Match[]; readonly refundable: number | null }>();
   /** Every tracked event that earned something: what refunds of it reverse. */
   const earned = new Map<string, Earned>();
   /** Refunds counted by `recordRefund` whose decision has not come back yet: refund event id → the event it refunds. */
@@ -150,7 +150,7 @@ export const createRuleBook = (from?: RuleBookState): RuleBook => {
     // Filed in order of addition, as the fold filed them: the index then holds them exactly as it did.
     for (const rule of rules.sort((a, b) => a.sequence - b.sequence)) index.add(rule, indexKeysOf(rule.conditions));
     sequence = from.nextSequence;
-    for (const { eventId, matches } of from.pending) pending.set(eventId, matches);
+    for (const { eventId, matches, refundable = null } of from.pending) pending.set(eventId, { matches, refundable });
     for (const { eventId, amount, grants, refunds } of from.earned) {
       earned.set(eventId, { amount, grants, ...(refunds.length > 0 ? { refunds: new Map(refunds) } : {}) });
     }
@@ -282,7 +282,7 @@ export const createRuleBook = (from?: RuleBookState): RuleBook => {
           const { eventId } = event.data;
           const counted = pending.get(eventId);
           if (counted) {
-            for (const match of counted) count(match, -1);
+            for (const match of counted.matches) count(match, -1);
             pending.delete(eventId);
             setGrants(eventId, [], null);
           }
@@ -291,7 +291,8 @@ export const createRuleBook = (from?: RuleBookState): RuleBook => {
             count(event.data, 1);
             const { eventId: _, ...match } = event.data;
             const grants = earned.get(eventId)?.grants ?? [];
-            setGrants(eventId, [...grants.filter((grant) => grant.campaignId !== match.campaignId), match], null);
+            // The event's amount as recorded, when the log's decision grants where the book's did not (another version decided it).
+            setGrants(eventId, [...grants.filter((grant) => grant.campaignId !== match.campaignId), match], counted?.refundable ?? null);
           }
           return;
         }
@@ -351,9 +352,9 @@ export const createRuleBook = (from?: RuleBookState): RuleBook => {
 
     record(eventId, { matches }, refundable = null) {
       const earlier = pending.get(eventId);
-      if (earlier) for (const match of earlier) count(match, -1);
+      if (earlier) for (const match of earlier.matches) count(match, -1);
       for (const match of matches) count(match, 1);
-      pending.set(eventId, matches);
+      pending.set(eventId, { matches, refundable });
       setGrants(eventId, matches, refundable);
     },
 
@@ -411,7 +412,7 @@ export const createRuleBook = (from?: RuleBookState): RuleBook => {
           })),
         })),
         nextSequence: sequence,
-        pending: [...pending].map(([eventId, matches]) => ({ eventId, matches })),
+        pending: [...pending].map(([eventId, { matches, refundable }]) => ({ eventId, matches, refundable })),
         earned: [...earned].map(([eventId, { amount, grants, refunds }]) => ({ eventId, amount, grants, refunds: [...(refunds ?? NO_REFUNDS)] })),
         pendingRefunds: [...pendingRefunds],
       };

@@ -84,6 +84,15 @@ describe('rule book: refunds', () => {
     expect(granted(book, 'c1')).to.equal(400);
   });
 
+  it('keeps the event\u2019s amount for partial refunds when the log says it matched where the book did not (another version decided it)', () => {
+    const book = createRuleBook();
+    [campaign('c1', null), rule('c1', 500)].forEach(book.apply);
+    // Decided in memory before the rule existed here, say: nothing; the log's decision grants.
+    book.record('p1', { matches: [], reasons: [{ campaignId: 'c1', reason: 'no rule matched' }] }, 100);
+    book.apply({ type: 'RuleMatched', data: { eventId: 'p1', campaignId: 'c1', ruleId: 'c1-r', earningId: 'p1/c1', beneficiaryId: 'C-1', amount: 500, currency: 'EUR' } });
+    expect(reversalsOf(refund(book, 'r1', 'p1', 10))[0]).to.deep.include({ amount: 50, remaining: 450 });
+  });
+
   it('keeps what refunds need across a snapshot', () => {
     const book = createRuleBook();
     [campaign('c1', 1000), rule('c1', 500)].forEach(book.apply);
