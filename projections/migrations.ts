@@ -243,4 +243,27 @@ export const readModelMigrations: readonly Migration[] = [
       await knex.schema.alterTable('rm_messages', (t) => t.dropColumn('lifecycle'));
     },
   },
+  {
+    // A campaign shows its holdDays and refundDays (issue 11). The read model never kept holdDays, so campaigns projected
+    // before are projected again from the log: their rows and rules go, and the campaigns projection starts over (a few
+    // events per campaign; meanwhile GET /campaigns lists those it has redone).
+    name: '010_campaign_hold_and_refund_days',
+    up: async (knex) => {
+      await knex.schema.alterTable('rm_campaigns', (t) => {
+        t.integer('hold_days').notNullable().defaultTo(0);
+        t.integer('refund_days');
+      });
+      const projected = await knex('rm_campaigns').first('id');
+      if (!projected || !(await knex.schema.hasTable('tally_checkpoints'))) return;
+      await knex('rm_rules').delete();
+      await knex('rm_campaigns').delete();
+      await knex('tally_checkpoints').where({ name: 'projection:campaigns' }).update({ position: null });
+    },
+    down: async (knex) => {
+      await knex.schema.alterTable('rm_campaigns', (t) => {
+        t.dropColumn('hold_days');
+        t.dropColumn('refund_days');
+      });
+    },
+  },
 ];

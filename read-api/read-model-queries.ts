@@ -25,6 +25,10 @@ export interface CampaignView {
   notifications: unknown;
   currency: string;
   budget: number | null;
+  /** Days each earning stays pending. */
+  holdDays: number;
+  /** Days after its tracked event that a refund can reverse an earning; null: no limit (campaigns created before refunds). */
+  refundDays: number | null;
   startsAt: string | null;
   endsAt: string | null;
   status: string;
@@ -65,7 +69,7 @@ interface CampaignRow {
 
 /** rm_campaigns as the campaign list reads it, with its totals. */
 interface ListedCampaignRow extends CampaignTotalsRow {
-  id: string; name: string; description: string | null; currency: string; budget: string | null;
+  id: string; name: string; description: string | null; currency: string; budget: string | null; hold_days: number; refund_days: number | null;
   starts_at: Date | null; ends_at: Date | null; status: string; created_at: Date; revision: string;
 }
 
@@ -90,7 +94,7 @@ export const createReadModelQueries = (knex: Knex) => ({
     if (!row) return undefined;
     return {
       id: row.id, name: row.name, description: row.description, descriptionGeneration: descriptionGeneration(row), notifications: row.notifications ?? null,
-      currency: row.currency, budget: decimal(row.budget), startsAt: iso(row.starts_at), endsAt: iso(row.ends_at),
+      currency: row.currency, budget: decimal(row.budget), holdDays: row.hold_days, refundDays: row.refund_days, startsAt: iso(row.starts_at), endsAt: iso(row.ends_at),
       status: row.status, createdAt: iso(row.created_at)!, revision: String(row.revision),
       rules: rules.map((rule) => ({
         id: rule.id, name: rule.name, priority: rule.priority, conditions: rule.conditions,
@@ -104,7 +108,7 @@ export const createReadModelQueries = (knex: Knex) => ({
     const rows: ListedCampaignRow[] = await withTotals(knex, knex('rm_campaigns as c').select('c.*')).orderBy([{ column: 'c.created_at', order: 'desc' }, { column: 'c.id' }]).limit(limit).offset(offset);
     return rows.map((row) => ({
       id: row.id, name: row.name, description: row.description, currency: row.currency,
-      budget: decimal(row.budget), startsAt: iso(row.starts_at), endsAt: iso(row.ends_at),
+      budget: decimal(row.budget), holdDays: row.hold_days, refundDays: row.refund_days, startsAt: iso(row.starts_at), endsAt: iso(row.ends_at),
       status: row.status, createdAt: iso(row.created_at)!, revision: String(row.revision), totals: totalsView(row),
     }));
   },

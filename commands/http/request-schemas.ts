@@ -21,6 +21,7 @@ export interface CreateCampaignBody {
   currency?: string;
   budget?: number;
   holdDays?: number;
+  refundDays?: number;
   startsAt?: string;
   endsAt?: string;
   notifications?: CampaignNotifications;
@@ -73,6 +74,7 @@ export const createCampaignSchema = {
     currency: { type: 'string', pattern: '^[A-Z]{3}$', description: 'ISO 4217 code; EUR when absent' },
     budget: { type: 'number', exclusiveMinimum: 0, description: 'total that the campaign may grant, in the currency major unit' },
     holdDays: { type: 'integer', minimum: 0, maximum: 3650, description: 'days each earning stays pending before it is approved; 0 (the default) approves it when granted' },
+    refundDays: { type: 'integer', minimum: 0, maximum: 3650, description: 'days after its tracked event that a refund can still reverse an earning; 365 by default' },
     startsAt: dateTime,
     endsAt: dateTime,
     notifications: notificationsSchema,

@@ -169,12 +169,12 @@ export const startRuleEngine = async ({
    * decides in log order, so the refunded event, registered before, is always
    * decided before its refund (in memory at once, in the log in that order).
    */
-  const decideRefund = async (recorded: RecordedEvent, document: EventRegistered['data']['document'], replay: boolean): Promise<RefundDecision> => {
+  const decideRefund = async (recorded: RecordedEvent, { document, registeredAt }: EventRegistered['data'], replay: boolean): Promise<RefundDecision> => {
     const request = refundRequestOf(document);
     if ('invalid' in request) return { kind: 'skipped', reason: request.invalid };
     // Replayed, only what it counts matters, and a refund that reverses nothing counts nothing: no need to ask why.
     const registered = replay || book.hasEarned(request.refundOf) || (await registeredBefore(request.refundOf, recorded.position));
-    return book.decideRefund(request, registered);
+    return book.decideRefund(request, registered, registeredAt);
   };
 
   /** Folds the event into the book at once; returns the append it calls for, if any. The book changes last. */
@@ -183,7 +183,7 @@ export const startRuleEngine = async ({
     const { eventId, eventType, document, registeredAt } = registered.data;
     const replay = replayed(recorded);
     const command = eventType === REFUND_TYPE
-      ? { type: 'DecideRefund' as const, data: await decideRefund(recorded, document, replay) }
+      ? { type: 'DecideRefund' as const, data: await decideRefund(recorded, registered.data, replay) }
       : { type: 'DecideEvent' as const, data: book.decide(document, registeredAt, (campaignId) => earningIdFor(eventId, campaignId)) };
     const events = replay
       ? []
@@ -192,8 +192,8 @@ export const startRuleEngine = async ({
           .map((event) => ({ ...toEventToAppend(event, causedBy(recorded, ACTOR)), id: randomUUID(), event }));
     // Counted at the event's position, so the next event sees the budget it left (or was given back);
     // when the decision events come back through the log, they replace this count.
-    if (command.type === 'DecideRefund') book.recordRefund(eventId, command.data);
-    else book.record(eventId, command.data, refundableAmount(document));
+    if (command.type === 'DecideRefund') book.recordRefund(eventId, command.data, registeredAt);
+    else book.record(eventId, command.data, refundableAmount(document), registeredAt);
     if (replay) return undefined;
     const appended = events.map(({ id, metadata, event }) => ({ id, metadata: metadata ?? {}, event }));
     return {

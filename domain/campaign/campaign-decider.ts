@@ -39,6 +39,8 @@ export type CampaignCommand =
         readonly notifications?: CampaignNotifications;
         /** Whole days each earning stays pending; 0 (the default) approves it when granted. */
         readonly holdDays?: number;
+        /** Whole days after its tracked event that an earning can be reversed by a refund; DEFAULT_REFUND_DAYS when absent. */
+        readonly refundDays?: number;
         /** Have the LLM gateway write the description from the name (and `descriptionPrompt`, which implies it). */
         readonly generateDescription?: boolean;
         readonly descriptionPrompt?: string;
@@ -98,9 +100,18 @@ const requestedDescription = (description: string | undefined, generate: boolean
   return { prompt: prompt ?? null };
 };
 
+/**
+ * How long refunds can reverse a campaign's earnings unless it says otherwise:
+ * a year, longer than any shop's return policy. Written into CampaignCreated,
+ * so that a replay decides with the window the campaign had, whatever the
+ * default becomes; bounded, so that the rule engine can forget what no refund
+ * may reverse any more.
+ */
+export const DEFAULT_REFUND_DAYS = 365;
+
 const decide = (command: CampaignCommand, state: CampaignState): CampaignEvent[] => {
   if (command.type === 'CreateCampaign') {
-    const { campaignId, name, description, currency, budget, startsAt, endsAt, notifications, holdDays = 0, generateDescription, descriptionPrompt, now } = command.data;
+    const { campaignId, name, description, currency, budget, startsAt, endsAt, notifications, holdDays = 0, refundDays = DEFAULT_REFUND_DAYS, generateDescription, descriptionPrompt, now } = command.data;
     if (state.status !== 'none') throw new DomainError('conflict', `campaign ${campaignId} already exists`);
     if (!isCurrency(currency)) throw new DomainError('invalid', `${currency} is not an ISO 4217 currency code`, '/currency');
     const budgetMinor = budget === undefined ? null : toMinor(budget, currency, '/budget');
@@ -108,6 +119,7 @@ const decide = (command: CampaignCommand, state: CampaignState): CampaignEvent[]
     if (startsAt && endsAt && Date.parse(endsAt) <= Date.parse(startsAt)) throw new DomainError('invalid', 'endsAt must be after startsAt', '/endsAt');
     if (endsAt && Date.parse(endsAt) <= Date.parse(now)) throw new DomainError('invalid', 'endsAt must be in the future', '/endsAt');
     if (!Number.isSafeInteger(holdDays) || holdDays < 0) throw new DomainError('invalid', 'holdDays must be a whole number of days, 0 or more', '/holdDays');
+    if (!Number.isSafeInteger(refundDays) || refundDays < 0) throw new DomainError('invalid', 'refundDays must be a whole number of days, 0 or more', '/refundDays');
     if (notifications) validateNotifications(notifications, '/notifications');
     const descriptionRequest = requestedDescription(description, generateDescription, descriptionPrompt);
     const scheduled = startsAt !== undefined && Date.parse(startsAt) > Date.parse(now);
@@ -116,7 +128,7 @@ const decide = (command: CampaignCommand, state: CampaignState): CampaignEvent[]
         type: 'CampaignCreated',
         data: {
           campaignId, name, description: description ?? null, currency, budget: budgetMinor,
-          startsAt: startsAt ?? null, endsAt: endsAt ?? null, status: scheduled ? 'scheduled' : 'active', createdAt: now, holdDays,
+          startsAt: startsAt ?? null, endsAt: endsAt ?? null, status: scheduled ? 'scheduled' : 'active', createdAt: now, holdDays, refundDays,
           ...(notifications ? { notifications } : {}),
           ...(descriptionRequest ? { descriptionRequest } : {}),
         },

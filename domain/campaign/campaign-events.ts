@@ -22,6 +22,12 @@ export type CampaignCreated = {
      * existed, which means 0: approved when granted.
      */
     readonly holdDays?: number;
+    /**
+     * Days after its tracked event's registration that an earning can still be
+     * reversed by a refund; a refund registered later reverses nothing of it.
+     * Absent in events written before refunds existed, which means no limit.
+     */
+    readonly refundDays?: number;
     /** Absent when the campaign sends no messages, and in events written before messaging existed. */
     readonly notifications?: CampaignNotifications;
     /**

@@ -32,13 +32,17 @@ export interface RuleBookState {
   readonly pending: readonly PendingDecision[];
   /** Every tracked event that earned something (version 2 on): what refunds of it reverse. */
   readonly earned: readonly EarnedState[];
-  /** [refund event id, the event it refunds]: refunds counted by `recordRefund` whose decision was not folded yet. */
-  readonly pendingRefunds: readonly (readonly [string, string])[];
+  /** Refunds counted by `recordRefund` whose decision was not folded yet, with what they counted. */
+  readonly pendingRefunds: readonly (CountedRefund & { readonly refundEventId: string; readonly refundOf: string })[];
+  /** The latest registration time folded, epoch ms; null before any. */
+  readonly newestAt: number | null;
 }
 
 export interface EarnedState {
   readonly eventId: string;
   readonly amount: number | null;
+  /** Its registration time, epoch ms, where its refund windows start; null when not known. */
+  readonly at: number | null;
   readonly grants: readonly Match[];
   /** [refund event id, what it refunded and reversed], in the order counted. */
   readonly refunds: readonly (readonly [string, CountedRefund])[];
@@ -51,6 +55,8 @@ export interface CampaignState {
   readonly budget: Minor | null;
   /** Absent in snapshots taken before holds existed (version 1 still: nothing they hold changes meaning), read as 0. */
   readonly holdDays?: number;
+  /** Null: no limit (a campaign created before refunds). */
+  readonly refundDays: number | null;
   /** Epoch milliseconds. */
   readonly startsAt: number | null;
   readonly endsAt: number | null;
@@ -74,6 +80,8 @@ export interface PendingDecision {
   readonly matches: readonly Match[];
   /** The event's own amount, which partial refunds of it are a share of (see RuleBook.record). */
   readonly refundable: number | null;
+  /** Its registration time, epoch ms; null when not known. */
+  readonly at: number | null;
 }
 
 export type SnapshotReading = { readonly ok: true; readonly state: RuleBookState } | { readonly ok: false; readonly reason: string };
@@ -90,6 +98,7 @@ const pair = (first: object, second: object) => ({ type: 'array', items: [first,
 const object = (properties: Record<string, object>, optional: Record<string, object> = {}) =>
   ({ type: 'object', required: Object.keys(properties), properties: { ...properties, ...optional } }) as const;
 
+const REVERSAL = object({ campaignId: STRING, earningId: STRING, beneficiaryId: STRING, amount: INTEGER, currency: STRING, remaining: INTEGER });
 const MATCH = object({ campaignId: STRING, ruleId: STRING, earningId: STRING, beneficiaryId: STRING, amount: INTEGER, currency: STRING });
 
 /** The shape `snapshot()` writes (other properties are let through, as the book ignores them). */
@@ -99,7 +108,7 @@ const STATE_SCHEMA = object({
     type: 'array',
     items: object({
       campaignId: STRING, ordinal: COUNT, currency: STRING, budget: INTEGER_OR_NULL, startsAt: NUMBER_OR_NULL, endsAt: NUMBER_OR_NULL,
-      status: STATUS, activatedBySchedule: { type: 'boolean' }, endedBySchedule: { oneOf: [{ type: 'null' }, object({ before: STATUS })] }, granted: INTEGER,
+      refundDays: INTEGER_OR_NULL, status: STATUS, activatedBySchedule: { type: 'boolean' }, endedBySchedule: { oneOf: [{ type: 'null' }, object({ before: STATUS })] }, granted: INTEGER,
       earningsByBeneficiary: { type: 'array', items: { type: 'array', items: [STRING, INTEGER], minItems: 2, additionalItems: false } },
       rules: {
         type: 'array',
@@ -111,23 +120,25 @@ const STATE_SCHEMA = object({
       },
     }, { holdDays: COUNT }),
   },
-  pending: { type: 'array', items: object({ eventId: STRING, matches: { type: 'array', items: MATCH }, refundable: NUMBER_OR_NULL }) },
+  pending: { type: 'array', items: object({ eventId: STRING, matches: { type: 'array', items: MATCH }, refundable: NUMBER_OR_NULL, at: NUMBER_OR_NULL }) },
   earned: {
     type: 'array',
     items: object({
       eventId: STRING,
       amount: NUMBER_OR_NULL,
+      at: NUMBER_OR_NULL,
       grants: { type: 'array', items: MATCH },
       refunds: {
         type: 'array',
         items: pair(STRING, object({
           amount: NUMBER_OR_NULL,
-          reversals: { type: 'array', items: object({ campaignId: STRING, earningId: STRING, beneficiaryId: STRING, amount: INTEGER, currency: STRING, remaining: INTEGER }) },
+          reversals: { type: 'array', items: REVERSAL },
         })),
       },
     }),
   },
-  pendingRefunds: { type: 'array', items: pair(STRING, STRING) },
+  pendingRefunds: { type: 'array', items: object({ refundEventId: STRING, refundOf: STRING, amount: NUMBER_OR_NULL, reversals: { type: 'array', items: REVERSAL } }) },
+  newestAt: NUMBER_OR_NULL,
 });
 
 // Pure: compiling and checking a schema reads and writes nothing.
@@ -149,7 +160,7 @@ const checkWhole = (state: RuleBookState): string | undefined => {
   if (new Set(sequences).size !== sequences.length || sequences.some((sequence) => sequence >= state.nextSequence)) return 'the rules\u2019 order of addition is not consistent';
   if (new Set(state.pending.map((pending) => pending.eventId)).size !== state.pending.length) return 'a pending decision is there twice';
   if (new Set(state.earned.map((earned) => earned.eventId)).size !== state.earned.length) return 'an event\u2019s earnings are there twice';
-  if (new Set(state.pendingRefunds.map(([refundEventId]) => refundEventId)).size !== state.pendingRefunds.length) return 'a pending refund is there twice';
+  if (new Set(state.pendingRefunds.map(({ refundEventId }) => refundEventId)).size !== state.pendingRefunds.length) return 'a pending refund is there twice';
   return undefined;
 };
 

@@ -30,6 +30,8 @@ interface CampaignInForce {
   readonly budget: Minor | null;
   /** Days its earnings stay pending; the grant needs it for approvesAt. */
   readonly holdDays: number;
+  /** Days after its tracked event that a refund can reverse one of its earnings; null: no limit (campaigns created before refunds). */
+  readonly refundDays: number | null;
   /** Epoch milliseconds; the window is judged at each tracked event's registration time. */
   readonly startsAt: number | null;
   readonly endsAt: number | null;
@@ -55,12 +57,16 @@ export type Decision = { readonly matches: readonly Match[]; readonly reasons: r
 /** What the book keeps of a tracked event that earned something, for refunds of it. */
 interface Earned {
   readonly amount: number | null;
+  /** When it was registered (epoch ms): its campaigns' refund windows start there. Null when not known: no window closes. */
+  readonly at: number | null;
   grants: readonly Match[];
   /** Created at its first refund: most events are never refunded. */
   refunds?: Map<string, CountedRefund>;
 }
 
 const NO_REFUNDS: ReadonlyMap<string, CountedRefund> = new Map();
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface RuleExplanation {
   readonly campaignId: string;
@@ -94,17 +100,18 @@ export interface RuleBook {
    * events come back through `apply`. `refundable`: the event's own amount,
    * which partial refunds of it are a share of (`refundableAmount`); null when it has none.
    */
-  record(eventId: string, decision: Decision, refundable?: number | null): void;
+  record(eventId: string, decision: Decision, refundable?: number | null, at?: string): void;
   /** Whether the tracked event earned something, as far as the book has folded: refunds of it have earnings to reverse. */
   hasEarned(eventId: string): boolean;
   /**
-   * What a refund takes back of the earnings of `refundOf`, as the book stands.
+   * What a refund registered at `at` takes back of the earnings of `refundOf`,
+   * as the book stands: of those whose campaign's refund window is still open.
    * `registered`: whether `refundOf` was registered before the refund (asked only
    * when `hasEarned` is false, to say why nothing is reversed).
    */
-  decideRefund(request: RefundRequest, registered: boolean): RefundDecision;
+  decideRefund(request: RefundRequest, registered: boolean, at: string): RefundDecision;
   /** Gives the reversals back to budgets and limits at once, until the refund's decision comes back through `apply`. */
-  recordRefund(refundEventId: string, decision: RefundDecision): void;
+  recordRefund(refundEventId: string, decision: RefundDecision, at?: string): void;
   /** For every rule of every campaign in force at `at`: would it match, and if not, which condition fails first. */
   explain(document: JsonObject, at: string): RuleExplanation[];
   /** Days the campaign's earnings stay pending; 0 for a campaign the book does not know. */
@@ -132,17 +139,19 @@ export const createRuleBook = (from?: RuleBookState): RuleBook => {
   });
 
   /** Earnings counted per tracked event whose decision events have not come back yet. */
-  const pending = new Map<string, { readonly matches: readonly Match[]; readonly refundable: number | null }>();
+  const pending = new Map<string, { readonly matches: readonly Match[]; readonly refundable: number | null; readonly at: number | null }>();
   /** Every tracked event that earned something: what refunds of it reverse. */
   const earned = new Map<string, Earned>();
-  /** Refunds counted by `recordRefund` whose decision has not come back yet: refund event id → the event it refunds. */
-  const pendingRefunds = new Map<string, string>();
+  /** Refunds counted by `recordRefund` whose decision has not come back yet, with what they counted (the event they refund may be forgotten meanwhile). */
+  const pendingRefunds = new Map<string, { readonly refundOf: string; readonly counted: CountedRefund }>();
+  /** The latest registration time folded (epoch ms): refund windows closed before it (by a day, for clocks that disagree) are forgotten. */
+  let newestAt: number | null = null;
 
   if (from) {
     // Campaign ids are unique in the log (each stream starts with its CampaignCreated), so one entry per campaign is the whole book.
     for (const { rules: _rules, earningsByBeneficiary, ...campaign } of from.campaigns) {
       // Snapshots taken before holds existed have no holdDays, and no campaign that held earnings then: 0.
-      campaigns.set(campaign.campaignId, { ...campaign, holdDays: campaign.holdDays ?? 0, endedBySchedule: campaign.endedBySchedule && { ...campaign.endedBySchedule }, rules: [], earningsByBeneficiary: new Map(earningsByBeneficiary) });
+      campaigns.set(campaign.campaignId, { ...campaign, holdDays: campaign.holdDays ?? 0, refundDays: campaign.refundDays, endedBySchedule: campaign.endedBySchedule && { ...campaign.endedBySchedule }, rules: [], earningsByBeneficiary: new Map(earningsByBeneficiary) });
     }
     const rules = from.campaigns.flatMap((state) => state.rules.map((rule) => compile(rule, campaigns.get(state.campaignId)!, rule.sequence)));
     for (const rule of rules) rule.campaign.rules.push(rule);
@@ -150,11 +159,12 @@ export const createRuleBook = (from?: RuleBookState): RuleBook => {
     // Filed in order of addition, as the fold filed them: the index then holds them exactly as it did.
     for (const rule of rules.sort((a, b) => a.sequence - b.sequence)) index.add(rule, indexKeysOf(rule.conditions));
     sequence = from.nextSequence;
-    for (const { eventId, matches, refundable = null } of from.pending) pending.set(eventId, { matches, refundable });
-    for (const { eventId, amount, grants, refunds } of from.earned) {
-      earned.set(eventId, { amount, grants, ...(refunds.length > 0 ? { refunds: new Map(refunds) } : {}) });
+    for (const { eventId, matches, refundable, at } of from.pending) pending.set(eventId, { matches, refundable, at });
+    for (const { eventId, amount, at, grants, refunds } of from.earned) {
+      earned.set(eventId, { amount, at, grants, ...(refunds.length > 0 ? { refunds: new Map(refunds) } : {}) });
     }
-    for (const [refundEventId, refundOf] of from.pendingRefunds) pendingRefunds.set(refundEventId, refundOf);
+    for (const { refundEventId, refundOf, amount, reversals } of from.pendingRefunds) pendingRefunds.set(refundEventId, { refundOf, counted: { amount, reversals } });
+    newestAt = from.newestAt;
   }
 
   const count = ({ campaignId, beneficiaryId, amount }: Pick<Match, 'campaignId' | 'beneficiaryId' | 'amount'>, sign: 1 | -1): void => {
@@ -181,11 +191,38 @@ export const createRuleBook = (from?: RuleBookState): RuleBook => {
   };
 
   /** The earnings the book knows of for an event, as its decision (recorded or from the log) says. */
-  const setGrants = (eventId: string, grants: readonly Match[], amount: number | null): void => {
+  const setGrants = (eventId: string, grants: readonly Match[], amount: number | null, at: number | null): void => {
     const known = earned.get(eventId);
-    if (known) known.grants = grants;
-    else if (grants.length > 0) earned.set(eventId, { amount, grants });
+    if (known) return void (known.grants = grants);
+    const entry = { amount, at, grants };
+    // Not brought back once forgotten (its decision came back after the book's time passed its windows): every run forgets alike.
+    if (grants.length > 0 && !(newestAt !== null && forgettable(entry, newestAt))) earned.set(eventId, entry);
   };
+
+  /** Until when a refund may reverse this grant of an event registered at `at` (epoch ms). */
+  const reversibleUntil = (grant: Match, at: number | null): number => {
+    const days = campaigns.get(grant.campaignId)?.refundDays ?? null;
+    return at === null || days === null ? Infinity : at + days * DAY_MS;
+  };
+
+  /**
+   * A tracked event registered at `at` moves the book's time on. Once a day of
+   * it, what no refund may reverse any more is forgotten: the book holds only
+   * what its campaigns' refund windows keep open. It depends on the log alone
+   * (registration times, in log order), so every run and replay forgets alike.
+   */
+  const observe = (at: string | undefined): void => {
+    const moment = at === undefined ? NaN : Date.parse(at);
+    if (!Number.isFinite(moment) || (newestAt !== null && moment <= newestAt)) return;
+    const newDay = newestAt === null || Math.floor(moment / DAY_MS) > Math.floor(newestAt / DAY_MS);
+    newestAt = moment;
+    if (!newDay) return;
+    for (const [eventId, entry] of earned) if (forgettable(entry, moment)) earned.delete(eventId);
+  };
+
+  /** No refund registered at `moment` or later may reverse anything of it (a day's margin for clocks that disagree). */
+  const forgettable = (entry: Earned, moment: number): boolean =>
+    Math.max(...entry.grants.map((grant) => reversibleUntil(grant, entry.at)), entry.at ?? Infinity) + DAY_MS < moment;
 
   /** Replaces what a refund counted (by `recordRefund`, or an earlier decision) with `refund`, or with nothing. */
   const setRefund = (refundEventId: string, refundOf: string, refund: CountedRefund | undefined): void => {
@@ -196,18 +233,17 @@ export const createRuleBook = (from?: RuleBookState): RuleBook => {
       target!.refunds!.delete(refundEventId);
     }
     if (!refund) return;
+    // Its reversals count even when the book knows nothing of the event it refunds (forgotten, or another version decided it).
     countRefund(refund, 1);
-    // A refund of an event the book saw earn nothing (a decision another version made): its reversals count, and it is kept for the next refund.
-    const kept = target ?? { amount: null, grants: [] };
-    (kept.refunds ??= new Map()).set(refundEventId, refund);
-    if (!target) earned.set(refundOf, kept);
+    if (target) (target.refunds ??= new Map()).set(refundEventId, refund);
   };
 
   /** A refund's decision came back through the log (or another replaced it): what `recordRefund` counted goes. */
   const settleRefund = (refundEventId: string): void => {
-    const refundOf = pendingRefunds.get(refundEventId);
-    if (refundOf === undefined) return;
-    setRefund(refundEventId, refundOf, undefined);
+    const counted = pendingRefunds.get(refundEventId);
+    if (!counted) return;
+    countRefund(counted.counted, -1);
+    earned.get(counted.refundOf)?.refunds?.delete(refundEventId);
     pendingRefunds.delete(refundEventId);
   };
 
@@ -258,9 +294,9 @@ export const createRuleBook = (from?: RuleBookState): RuleBook => {
     apply(event) {
       switch (event.type) {
         case 'CampaignCreated': {
-          const { campaignId, currency, status, budget, startsAt, endsAt, holdDays = 0 } = event.data;
+          const { campaignId, currency, status, budget, startsAt, endsAt, holdDays = 0, refundDays = null } = event.data;
           campaigns.set(campaignId, {
-            campaignId, ordinal: campaigns.size, currency, budget, holdDays, status, rules: [], granted: 0, earningsByBeneficiary: new Map(),
+            campaignId, ordinal: campaigns.size, currency, budget, holdDays, refundDays, status, rules: [], granted: 0, earningsByBeneficiary: new Map(),
             activatedBySchedule: false, endedBySchedule: null,
             startsAt: startsAt === null ? null : Date.parse(startsAt), endsAt: endsAt === null ? null : Date.parse(endsAt),
           });
@@ -284,7 +320,7 @@ export const createRuleBook = (from?: RuleBookState): RuleBook => {
           if (counted) {
             for (const match of counted.matches) count(match, -1);
             pending.delete(eventId);
-            setGrants(eventId, [], null);
+            setGrants(eventId, [], null, null);
           }
           settleRefund(eventId);
           if (event.type === 'RuleMatched') {
@@ -292,7 +328,7 @@ export const createRuleBook = (from?: RuleBookState): RuleBook => {
             const { eventId: _, ...match } = event.data;
             const grants = earned.get(eventId)?.grants ?? [];
             // The event's amount as recorded, when the log's decision grants where the book's did not (another version decided it).
-            setGrants(eventId, [...grants.filter((grant) => grant.campaignId !== match.campaignId), match], counted?.refundable ?? null);
+            setGrants(eventId, [...grants.filter((grant) => grant.campaignId !== match.campaignId), match], counted?.refundable ?? null, counted?.at ?? null);
           }
           return;
         }
@@ -350,29 +386,36 @@ export const createRuleBook = (from?: RuleBookState): RuleBook => {
       return { matches, reasons: reasons.length > 0 ? reasons : [{ campaignId: null, reason: 'no active campaign' }] };
     },
 
-    record(eventId, { matches }, refundable = null) {
+    record(eventId, { matches }, refundable = null, at) {
       const earlier = pending.get(eventId);
       if (earlier) for (const match of earlier.matches) count(match, -1);
       for (const match of matches) count(match, 1);
-      pending.set(eventId, { matches, refundable });
-      setGrants(eventId, matches, refundable);
+      const moment = at === undefined ? null : Date.parse(at);
+      pending.set(eventId, { matches, refundable, at: moment });
+      setGrants(eventId, matches, refundable, moment);
+      observe(at);
     },
 
     hasEarned(eventId) {
       return (earned.get(eventId)?.grants.length ?? 0) > 0;
     },
 
-    decideRefund(request, registered) {
+    decideRefund(request, registered, at) {
       const target = earned.get(request.refundOf);
-      const refundable = target && target.grants.length > 0 ? { amount: target.amount, grants: target.grants, refunds: target.refunds ?? NO_REFUNDS } : undefined;
-      return decideRefund(request, refundable, registered);
+      if (!target || target.grants.length === 0) return decideRefund(request, undefined, registered);
+      const moment = Date.parse(at);
+      const open = target.grants.filter((grant) => !(moment > reversibleUntil(grant, target.at)));
+      if (open.length === 0) return { kind: 'skipped', reason: `the refund window of every campaign that granted for event ${request.refundOf} has closed` };
+      return decideRefund(request, { amount: target.amount, grants: open, refunds: target.refunds ?? NO_REFUNDS }, registered);
     },
 
-    recordRefund(refundEventId, decision) {
+    recordRefund(refundEventId, decision, at) {
+      observe(at);
       settleRefund(refundEventId);
       if (decision.kind === 'skipped') return;
-      setRefund(refundEventId, decision.refundOf, { amount: decision.amount, reversals: decision.reversals });
-      pendingRefunds.set(refundEventId, decision.refundOf);
+      const counted = { amount: decision.amount, reversals: decision.reversals };
+      setRefund(refundEventId, decision.refundOf, counted);
+      pendingRefunds.set(refundEventId, { refundOf: decision.refundOf, counted });
     },
 
     explain(document, at) {
@@ -403,7 +446,7 @@ export const createRuleBook = (from?: RuleBookState): RuleBook => {
     snapshot() {
       const state: RuleBookState = {
         campaigns: [...campaigns.values()].map((campaign) => ({
-          campaignId: campaign.campaignId, ordinal: campaign.ordinal, currency: campaign.currency, budget: campaign.budget, holdDays: campaign.holdDays,
+          campaignId: campaign.campaignId, ordinal: campaign.ordinal, currency: campaign.currency, budget: campaign.budget, holdDays: campaign.holdDays, refundDays: campaign.refundDays,
           startsAt: exactly(campaign.startsAt), endsAt: exactly(campaign.endsAt), status: campaign.status,
           activatedBySchedule: campaign.activatedBySchedule, endedBySchedule: campaign.endedBySchedule && { ...campaign.endedBySchedule },
           granted: campaign.granted, earningsByBeneficiary: [...campaign.earningsByBeneficiary],
@@ -412,9 +455,10 @@ export const createRuleBook = (from?: RuleBookState): RuleBook => {
           })),
         })),
         nextSequence: sequence,
-        pending: [...pending].map(([eventId, { matches, refundable }]) => ({ eventId, matches, refundable })),
-        earned: [...earned].map(([eventId, { amount, grants, refunds }]) => ({ eventId, amount, grants, refunds: [...(refunds ?? NO_REFUNDS)] })),
-        pendingRefunds: [...pendingRefunds],
+        pending: [...pending].map(([eventId, { matches, refundable, at }]) => ({ eventId, matches, refundable, at })),
+        earned: [...earned].map(([eventId, { amount, at, grants, refunds }]) => ({ eventId, amount, at, grants, refunds: [...(refunds ?? NO_REFUNDS)] })),
+        pendingRefunds: [...pendingRefunds].map(([refundEventId, { refundOf, counted }]) => ({ refundEventId, refundOf, ...counted })),
+        newestAt,
       };
       return { version: RULE_BOOK_SNAPSHOT_VERSION, state };
     },

@@ -23,9 +23,10 @@ export const campaignsProjection: Projection = {
     const revision = recorded.revision.toString();
     switch (event.type) {
       case 'CampaignCreated': {
-        const { campaignId, name, description, currency, budget, startsAt, endsAt, status, createdAt, notifications, descriptionRequest } = event.data;
+        const { campaignId, name, description, currency, budget, startsAt, endsAt, status, createdAt, notifications, descriptionRequest, holdDays = 0, refundDays = null } = event.data;
         await trx('rm_campaigns').insert({
-          id: campaignId, name, description, currency, status,
+          // Campaigns created before refunds have no refundDays: no limit, null.
+          id: campaignId, name, description, currency, status, hold_days: holdDays, refund_days: refundDays,
           budget: budget === null ? null : toMajor(budget, currency),
           starts_at: startsAt, ends_at: endsAt, created_at: createdAt, revision,
           description_status: descriptionRequest ? 'pending' : null,

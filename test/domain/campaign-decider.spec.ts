@@ -9,7 +9,7 @@ const created: CampaignCreated = {
   type: 'CampaignCreated',
   data: {
     campaignId: 'c1', name: 'Spring Sale 2024', description: null, currency: 'EUR', budget: null,
-    startsAt: null, endsAt: null, status: 'active', createdAt: now, holdDays: 0,
+    startsAt: null, endsAt: null, status: 'active', createdAt: now, holdDays: 0, refundDays: 365,
   },
 };
 
@@ -41,6 +41,15 @@ describe('campaign decider', () => {
     for (const holdDays of [-1, 1.5]) {
       it(`refuses holdDays ${holdDays}, naming the field`, () =>
         spec.given([]).when({ type: 'CreateCampaign', data: { campaignId: 'c1', name: 'n', currency: 'EUR', holdDays, now } }).thenRefuses('invalid', '/holdDays'));
+    }
+
+    it('records the refund window it was created with, a year unless it says otherwise', () =>
+      spec.given([]).when({ type: 'CreateCampaign', data: { campaignId: 'c1', name: 'Spring Sale 2024', currency: 'EUR', refundDays: 30, now } })
+        .then([{ ...created, data: { ...created.data, refundDays: 30 } }]));
+
+    for (const refundDays of [-1, 2.5]) {
+      it(`refuses refundDays ${refundDays}, naming the field`, () =>
+        spec.given([]).when({ type: 'CreateCampaign', data: { campaignId: 'c1', name: 'n', currency: 'EUR', refundDays, now } }).thenRefuses('invalid', '/refundDays'));
     }
 
     it('refuses to create a campaign twice', () =>

@@ -14,7 +14,7 @@ const created = (descriptionRequest?: { prompt: string | null }): CampaignCreate
   type: 'CampaignCreated',
   data: {
     campaignId: 'c1', name: 'Spring Sale', description: null, currency: 'EUR', budget: null,
-    startsAt: null, endsAt: null, status: 'active', createdAt: now, holdDays: 0, ...(descriptionRequest ? { descriptionRequest } : {}),
+    startsAt: null, endsAt: null, status: 'active', createdAt: now, holdDays: 0, refundDays: 365, ...(descriptionRequest ? { descriptionRequest } : {}),
   },
 });
 

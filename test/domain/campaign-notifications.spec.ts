@@ -12,7 +12,7 @@ describe('campaign notifications', () => {
     spec.given([]).when(create(notifications)).then([
       {
         type: 'CampaignCreated',
-        data: { campaignId: 'c1', name: 'Spring', description: null, currency: 'EUR', budget: null, startsAt: null, endsAt: null, status: 'active', createdAt: now, holdDays: 0, notifications },
+        data: { campaignId: 'c1', name: 'Spring', description: null, currency: 'EUR', budget: null, startsAt: null, endsAt: null, status: 'active', createdAt: now, holdDays: 0, refundDays: 365, notifications },
       },
     ]);
   });
@@ -45,7 +45,7 @@ describe('campaign notifications of approvals and reversals (issue 11)', () => {
     spec.given([]).when(create(notifications)).then([
       {
         type: 'CampaignCreated',
-        data: { campaignId: 'c1', name: 'Spring', description: null, currency: 'EUR', budget: null, startsAt: null, endsAt: null, status: 'active', createdAt: now, holdDays: 0, notifications },
+        data: { campaignId: 'c1', name: 'Spring', description: null, currency: 'EUR', budget: null, startsAt: null, endsAt: null, status: 'active', createdAt: now, holdDays: 0, refundDays: 365, notifications },
       },
     ]);
   });

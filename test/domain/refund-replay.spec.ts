@@ -9,16 +9,20 @@ import type { Reward } from '../../domain/rules/rule.ts';
 const at = '2026-03-01T10:00:00.000Z';
 
 type Step =
-  | { readonly kind: 'campaign'; readonly budget: number | null }
+  | { readonly kind: 'campaign'; readonly budget: number | null; readonly refundDays: number | null }
   | { readonly kind: 'rule'; readonly campaign: number; readonly reward: Reward; readonly limit: number | null }
-  | { readonly kind: 'purchase'; readonly customer: number; readonly cents: number }
+  /** `hours`: how long after the tracked event before it this one is registered (refund windows close, the book forgets). */
+  | { readonly kind: 'purchase'; readonly customer: number; readonly cents: number; readonly hours: number }
   /** `target`: an earlier tracked event (a purchase or a refund) or, past them, one not registered yet; `share` in hundredths, null: in full. */
-  | { readonly kind: 'refund'; readonly target: number; readonly share: number | null }
+  | { readonly kind: 'refund'; readonly target: number; readonly share: number | null; readonly hours: number }
   /** The oldest decisions not yet in the log land there, as the engine's appends do some time after it decided. */
   | { readonly kind: 'settle'; readonly count: number };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
-  { arbitrary: fc.record({ kind: fc.constant('campaign' as const), budget: fc.option(fc.integer({ min: 0, max: 3_000 }), { freq: 2 }) }), weight: 1 },
+  {
+    arbitrary: fc.record({ kind: fc.constant('campaign' as const), budget: fc.option(fc.integer({ min: 0, max: 3_000 }), { freq: 2 }), refundDays: fc.option(fc.constantFrom(0, 1, 3), { freq: 2 }) }),
+    weight: 1,
+  },
   {
     arbitrary: fc.record({
       kind: fc.constant('rule' as const), campaign: fc.nat(), limit: fc.option(fc.integer({ min: 1, max: 3 }), { freq: 2 }),
@@ -29,27 +33,27 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     }),
     weight: 2,
   },
-  { arbitrary: fc.record({ kind: fc.constant('purchase' as const), customer: fc.integer({ min: 0, max: 3 }), cents: fc.integer({ min: 1, max: 30_000 }) }), weight: 6 },
-  { arbitrary: fc.record({ kind: fc.constant('refund' as const), target: fc.nat(), share: fc.option(fc.integer({ min: 1, max: 120 }), { freq: 3 }) }), weight: 4 },
+  { arbitrary: fc.record({ kind: fc.constant('purchase' as const), customer: fc.integer({ min: 0, max: 3 }), cents: fc.integer({ min: 1, max: 30_000 }), hours: fc.integer({ min: 0, max: 30 }) }), weight: 6 },
+  { arbitrary: fc.record({ kind: fc.constant('refund' as const), target: fc.nat(), share: fc.option(fc.integer({ min: 1, max: 120 }), { freq: 3 }), hours: fc.integer({ min: 0, max: 30 }) }), weight: 4 },
   { arbitrary: fc.record({ kind: fc.constant('settle' as const), count: fc.integer({ min: 1, max: 4 }) }), weight: 3 },
 );
 
 /** An entry of the log the book folds: a client's fact, or a decision event the engine appended. */
-type Entry = { readonly kind: 'event'; readonly event: RuleBookEvent } | { readonly kind: 'registered'; readonly eventId: string; readonly document: JsonObject };
+type Entry = { readonly kind: 'event'; readonly event: RuleBookEvent } | { readonly kind: 'registered'; readonly eventId: string; readonly document: JsonObject; readonly registeredAt: string };
 
 type Outcome = { readonly purchase: Decision } | { readonly refund: RefundDecision };
 
 /** What the rule engine does at an EventRegistered: decide with the book as it stands, and count at once. */
-const decideAt = (book: RuleBook, eventId: string, document: JsonObject, registered: (id: string) => boolean): Outcome => {
+const decideAt = (book: RuleBook, eventId: string, document: JsonObject, at: string, registered: (id: string) => boolean): Outcome => {
   if (document.type === 'refund') {
     const request = refundRequestOf(document);
     if ('invalid' in request) throw new Error(request.invalid);
-    const decision = book.decideRefund(request, book.hasEarned(request.refundOf) || registered(request.refundOf));
-    book.recordRefund(eventId, decision);
+    const decision = book.decideRefund(request, book.hasEarned(request.refundOf) || registered(request.refundOf), at);
+    book.recordRefund(eventId, decision, at);
     return { refund: decision };
   }
   const decision = book.decide(document, at, (campaignId) => `${eventId}/${campaignId}`);
-  book.record(eventId, decision, refundableAmount(document));
+  book.record(eventId, decision, refundableAmount(document), at);
   return { purchase: decision };
 };
 
@@ -99,10 +103,13 @@ const run = (steps: readonly Step[], timing: Timing) => {
     for (const eventId of unsettled.splice(0, count)) for (const event of decisionEvents(eventId, outcomes.get(eventId)!)) append(event);
     if (timing.restore) book = restored(book);
   };
-  const register = (eventId: string, document: JsonObject) => {
-    log.push({ kind: 'registered', eventId, document });
+  let clock = Date.parse(at);
+  const register = (eventId: string, document: JsonObject, hours: number) => {
+    clock += hours * 3_600_000;
+    const registeredAt = new Date(clock).toISOString();
+    log.push({ kind: 'registered', eventId, document, registeredAt });
     const registered = new Set(tracked.map((each) => each.id));
-    outcomes.set(eventId, decideAt(book, eventId, document, (id) => registered.has(id)));
+    outcomes.set(eventId, decideAt(book, eventId, document, registeredAt, (id) => registered.has(id)));
     unsettled.push(eventId);
     if (timing.settle === 'at-once') settle(1);
   };
@@ -111,7 +118,10 @@ const run = (steps: readonly Step[], timing: Timing) => {
       case 'campaign': {
         const campaignId = `c${campaigns.length}`;
         campaigns.push(campaignId);
-        const created: CampaignEvent = { type: 'CampaignCreated', data: { campaignId, name: campaignId, description: null, currency: 'EUR', budget: each.budget, startsAt: null, endsAt: null, status: 'active', createdAt: at } };
+        const created: CampaignEvent = {
+          type: 'CampaignCreated',
+          data: { campaignId, name: campaignId, description: null, currency: 'EUR', budget: each.budget, startsAt: null, endsAt: null, status: 'active', createdAt: at, ...(each.refundDays === null ? {} : { refundDays: each.refundDays }) },
+        };
         return append(created);
       }
       case 'rule': {
@@ -121,7 +131,7 @@ const run = (steps: readonly Step[], timing: Timing) => {
       }
       case 'purchase': {
         const eventId = `p${n}`;
-        register(eventId, { type: 'purchase', customerId: `C${each.customer}`, amount: each.cents / 100 });
+        register(eventId, { type: 'purchase', customerId: `C${each.customer}`, amount: each.cents / 100 }, each.hours);
         tracked.push({ id: eventId, cents: each.cents });
         return;
       }
@@ -131,7 +141,7 @@ const run = (steps: readonly Step[], timing: Timing) => {
         const target = tracked[each.target % (tracked.length + 1)];
         const refundOf = target?.id ?? `p${n + 1}`;
         const amount = each.share === null || target?.cents == null ? undefined : Math.max(1, Math.round((target.cents * each.share) / 100)) / 100;
-        register(eventId, { type: 'refund', refundOf, ...(amount === undefined ? {} : { amount }) });
+        register(eventId, { type: 'refund', refundOf, ...(amount === undefined ? {} : { amount }) }, each.hours);
         tracked.push({ id: eventId, cents: null });
         return;
       }
@@ -153,7 +163,7 @@ const replay = (log: readonly Entry[]) => {
       book.apply(entry.event);
       continue;
     }
-    outcomes.set(entry.eventId, decideAt(book, entry.eventId, entry.document, (id) => registered.has(id)));
+    outcomes.set(entry.eventId, decideAt(book, entry.eventId, entry.document, entry.registeredAt, (id) => registered.has(id)));
     registered.add(entry.eventId);
   }
   return { outcomes, book };
@@ -185,13 +195,13 @@ describe('refunds replay: decided from the log alone', () => {
 
   it('grants exactly a budget of 50 to 200 purchases, gives exactly 20 back for 20 refunds, and grants those 20 to the next purchases', () => {
     const steps: Step[] = [
-      { kind: 'campaign', budget: 5_000 },
+      { kind: 'campaign', budget: 5_000, refundDays: null },
       { kind: 'rule', campaign: 0, reward: { type: 'fixed', amount: 100 }, limit: null },
-      ...Array.from({ length: 200 }, (_, n): Step => ({ kind: 'purchase', customer: n % 4, cents: 1_000 })),
+      ...Array.from({ length: 200 }, (_, n): Step => ({ kind: 'purchase', customer: n % 4, cents: 1_000, hours: 0 })),
       { kind: 'settle', count: 100 },
       // The first 50 purchases got the budget; refund 20 of them in full.
-      ...Array.from({ length: 20 }, (_, n): Step => ({ kind: 'refund', target: n * 2, share: null })),
-      ...Array.from({ length: 60 }, (_, n): Step => ({ kind: 'purchase', customer: n % 4, cents: 1_000 })),
+      ...Array.from({ length: 20 }, (_, n): Step => ({ kind: 'refund', target: n * 2, share: null, hours: 0 })),
+      ...Array.from({ length: 60 }, (_, n): Step => ({ kind: 'purchase', customer: n % 4, cents: 1_000, hours: 0 })),
     ];
     const { outcomes, book } = run(steps, { settle: 'as-generated' });
     const granted = (ids: (id: string) => boolean) =>

@@ -5,9 +5,9 @@ import type { RefundDecision } from '../../domain/earning/refund.ts';
 import type { Reversal } from '../../domain/tracked-event/tracked-event-events.ts';
 
 const at = '2026-03-01T10:00:00.000Z';
-const campaign = (campaignId: string, budget: number | null): CampaignEvent => ({
+const campaign = (campaignId: string, budget: number | null, refundDays?: number): CampaignEvent => ({
   type: 'CampaignCreated',
-  data: { campaignId, name: campaignId, description: null, currency: 'EUR', budget, startsAt: null, endsAt: null, status: 'active', createdAt: at },
+  data: { campaignId, name: campaignId, description: null, currency: 'EUR', budget, startsAt: null, endsAt: null, status: 'active', createdAt: at, ...(refundDays === undefined ? {} : { refundDays }) },
 });
 const rule = (campaignId: string, amount: number, maxPerBeneficiary: number | null = null): CampaignEvent => ({
   type: 'RuleAdded',
@@ -15,16 +15,18 @@ const rule = (campaignId: string, amount: number, maxPerBeneficiary: number | nu
 });
 const idFor = (eventId: string) => (campaignId: string) => `${eventId}/${campaignId}`;
 
+const days = (n: number): string => new Date(Date.parse(at) + n * 86_400_000).toISOString();
+
 /** What the rule engine does for a purchase: decide, then count at once. */
-const purchase = (book: RuleBook, eventId: string, customerId = 'C-1', amount = 100) => {
-  const decision = book.decide({ customerId, amount }, at, idFor(eventId));
-  book.record(eventId, decision, amount);
+const purchase = (book: RuleBook, eventId: string, customerId = 'C-1', amount = 100, when = at) => {
+  const decision = book.decide({ customerId, amount }, when, idFor(eventId));
+  book.record(eventId, decision, amount, when);
   return decision;
 };
 /** And for a refund. */
-const refund = (book: RuleBook, eventId: string, refundOf: string, amount: number | null = null): RefundDecision => {
-  const decision = book.decideRefund({ refundOf, amount }, book.hasEarned(refundOf));
-  book.recordRefund(eventId, decision);
+const refund = (book: RuleBook, eventId: string, refundOf: string, amount: number | null = null, when = at): RefundDecision => {
+  const decision = book.decideRefund({ refundOf, amount }, book.hasEarned(refundOf) || refundOf.startsWith('p'), when);
+  book.recordRefund(eventId, decision, when);
   return decision;
 };
 const reversalsOf = (decision: RefundDecision | undefined): readonly Reversal[] => {
@@ -91,6 +93,40 @@ describe('rule book: refunds', () => {
     book.record('p1', { matches: [], reasons: [{ campaignId: 'c1', reason: 'no rule matched' }] }, 100);
     book.apply({ type: 'RuleMatched', data: { eventId: 'p1', campaignId: 'c1', ruleId: 'c1-r', earningId: 'p1/c1', beneficiaryId: 'C-1', amount: 500, currency: 'EUR' } });
     expect(reversalsOf(refund(book, 'r1', 'p1', 10))[0]).to.deep.include({ amount: 50, remaining: 450 });
+  });
+
+  it('reverses only what the refund windows of the granting campaigns still keep open', () => {
+    const book = createRuleBook();
+    [campaign('week', null, 7), campaign('year', null, 365), rule('week', 500), rule('year', 300)].forEach(book.apply);
+    purchase(book, 'p1');
+    purchase(book, 'p2');
+    // Within both windows on day 7, to the millisecond.
+    expect(reversalsOf(refund(book, 'r1', 'p1', null, days(7))).map((r) => r.campaignId)).to.deep.equal(['week', 'year']);
+    // On day 8, the week's window has closed: only the year's earning is reversed.
+    expect(reversalsOf(refund(book, 'r2', 'p2', null, days(8))).map((r) => r.campaignId)).to.deep.equal(['year']);
+    purchase(book, 'p3');
+    expect(refund(book, 'r3', 'p3', null, days(366))).to.deep.equal({ kind: 'skipped', reason: 'the refund window of every campaign that granted for event p3 has closed' });
+  });
+
+  it('forgets what no refund window keeps open any more, the same way in every run', () => {
+    const book = createRuleBook();
+    [campaign('week', null, 7), campaign('open', null), rule('week', 500)].forEach(book.apply);
+    // Their decisions come back through the log: nothing of them is pending any more.
+    for (const [eventId, when] of [['p1', at], ['p2', days(1)]] as const) {
+      for (const match of purchase(book, eventId, 'C-1', 100, when).matches) book.apply({ type: 'RuleMatched', data: { eventId, ...match } });
+    }
+    const earned = () => book.snapshot().state.earned.map((entry) => entry.eventId);
+    expect(earned()).to.deep.equal(['p1', 'p2']);
+    // A day after p1's window closed (day 7, plus a day for clocks that disagree): p1 is forgotten, p2 (closing on day 8) is kept.
+    purchase(book, 'p9', 'C-9', 100, days(8.5));
+    expect(earned()).to.deep.equal(['p2', 'p9']);
+    expect(refund(book, 'r1', 'p1', null, days(8.5))).to.deep.equal({ kind: 'skipped', reason: 'event p1 earned nothing to reverse' });
+    // A campaign created before refunds had windows (no refundDays) keeps its earnings reversible for good.
+    const old = createRuleBook();
+    [campaign('open', null), rule('open', 500)].forEach(old.apply);
+    purchase(old, 'p1');
+    purchase(old, 'p2', 'C-2', 100, days(4000));
+    expect(reversalsOf(refund(old, 'r1', 'p1', null, days(4000)))).to.have.length(1);
   });
 
   it('keeps what refunds need across a snapshot', () => {
