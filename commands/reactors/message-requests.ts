@@ -30,6 +30,15 @@ export { messageIdForApproval, messageIdForEarning, messageIdForReversal } from 
 
 export const MESSAGE_REQUESTS_CHECKPOINT = 'reactor:message-requests';
 
+/**
+ * Where approvals and reversals began to have messages, in this database: ''
+ * (all of them) when the reactor first ran with them on a log it had not
+ * worked on yet; the head of the log then when it had, before (an upgrade):
+ * approvals and reversals already in the log are history, not news to send
+ * to customers long after.
+ */
+export const LIFECYCLE_MESSAGES_FROM = 'reactor:message-requests:lifecycle-from';
+
 export interface MessageRequestsOptions {
   readonly store: EventStore;
   readonly checkpoints: Checkpoints;
@@ -69,6 +78,14 @@ const asAddress = (value: JsonValue | undefined): string | undefined =>
 export const startMessageRequests = async ({ store, checkpoints, clock, logger, board, onFatal, maxContextBytes }: MessageRequestsOptions): Promise<RunningReactor> => {
   const log = logger.child({ role: 'message-requests' });
   const checkpoint = await checkpoints.load(MESSAGE_REQUESTS_CHECKPOINT);
+  let lifecycleFrom = await checkpoints.load(LIFECYCLE_MESSAGES_FROM);
+  if (lifecycleFrom === undefined) {
+    lifecycleFrom = checkpoint === undefined ? '' : ((await store.headPosition()) ?? '');
+    await checkpoints.save(LIFECYCLE_MESSAGES_FROM, lifecycleFrom);
+    if (lifecycleFrom !== '') log.info({ lifecycleFrom }, 'approvals and reversals now have messages: those already in the log are not told');
+  }
+  /** An approval or a reversal from before this version told them (see LIFECYCLE_MESSAGES_FROM). */
+  const history = (recorded: RecordedEvent): boolean => recorded.type !== 'EarningGranted' && lifecycleFrom !== '' && isAtOrAfter(lifecycleFrom, recorded.position);
   const stopping = new AbortController();
   // From the start: campaigns and held earnings are folded from the whole log; what the checkpoint covers is only folded.
   const subscription = store.subscribeToAll({ filter: { eventTypes: ['CampaignCreated', 'EarningGranted', 'EarningApproved', 'EarningReversed'] } });
@@ -181,7 +198,7 @@ export const startMessageRequests = async ({ store, checkpoints, clock, logger, 
       campaign = campaigns.get(reversal.campaignId);
       if (reversal.remaining <= 0) held.delete(reversal.earningId);
     }
-    return campaign && !(checkpoint !== undefined && isAtOrAfter(checkpoint, recorded.position)) ? campaign : undefined;
+    return campaign && !(checkpoint !== undefined && isAtOrAfter(checkpoint, recorded.position)) && !history(recorded) ? campaign : undefined;
   };
 
   const handle = async (recorded: RecordedEvent): Promise<void> => {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { composeMessage } from '../../commands/reactors/message-composition.ts';
 import {
-  MESSAGE_REQUESTS_CHECKPOINT, messageIdForApproval, messageIdForEarning, messageIdForReversal, startMessageRequests,
+  LIFECYCLE_MESSAGES_FROM, MESSAGE_REQUESTS_CHECKPOINT, messageIdForApproval, messageIdForEarning, messageIdForReversal, startMessageRequests,
 } from '../../commands/reactors/message-requests.ts';
 import type { RunningReactor } from '../../commands/reactors/rule-engine.ts';
 import { campaignStream, type CampaignCreated } from '../../domain/campaign/campaign-events.ts';
@@ -126,6 +126,28 @@ describe('message requests reactor: approvals and reversals', function () {
     expect(await requested(messageIdForEarning(quiet.earningId))).to.have.length(0);
     expect(await requested(messageIdForApproval(quiet.earningId))).to.have.length(0);
     expect(await allRequests()).to.equal(2);
+  });
+
+  it('tells, after an upgrade, only the approvals and reversals that come after it: those in the log are history', async () => {
+    await campaign('c1', { channel: 'log', recipient: 'customerId', template: 'You earned {{earning.amount}} {{earning.currency}}' });
+    const old = await granted('c1', 'ev-old');
+    const fresh = await granted('c1', 'ev-new');
+    // The version before told grants only, and had told these two.
+    await createCheckpoints(knex).save(MESSAGE_REQUESTS_CHECKPOINT, await earnings.approve(old.earningId, later));
+    await earnings.reverse(old, 'refund-old', 100, 400, later);
+    await start();
+    const position = await earnings.approve(fresh.earningId, later);
+    await handledUpTo(position);
+    expect(await requested(messageIdForApproval(old.earningId))).to.have.length(0);
+    expect(await requested(messageIdForReversal(old.earningId, 'refund-old'))).to.have.length(0);
+    expect(await requested(messageIdForApproval(fresh.earningId))).to.have.length(1);
+    // And a restart keeps where that began: what came after it is told, once.
+    await stopAll();
+    const after = await earnings.reverse(fresh, 'refund-new', 100, 400, later);
+    await start();
+    await handledUpTo(after);
+    expect(await requested(messageIdForReversal(fresh.earningId, 'refund-new'))).to.have.length(1);
+    expect(await createCheckpoints(knex).load(LIFECYCLE_MESSAGES_FROM)).to.not.equal('');
   });
 
   it('asks for one message per reversal: two partial refunds make two messages, and the one that leaves nothing says so', async () => {
