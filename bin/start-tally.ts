@@ -192,7 +192,14 @@ export const startTally = async ({ config, logger, roles = ROLES, clock = () => 
       // The query API's own pool: readers never queue behind the projector's writes.
       const readKnex = createKnex({ url: databaseUrl, max: 10, timeouts });
       stack.push(() => readKnex.destroy());
-      const server = await serve(createQueryApi({ knex: readKnex, store, readModelChanges, ...credentials }), config.queryPort);
+      // Read-your-writes waits for every read model: any projection's commit may be the one it waits for.
+      const anyReadModelChanges = listenToChannel(databaseUrl, READ_MODELS_CHANNEL, timeouts);
+      stack.push(() => anyReadModelChanges.close());
+      const readYourWrites = {
+        readModels: allProjections.map((projection) => ({ checkpoint: projectionCheckpoint(projection), eventTypes: projection.eventTypes })),
+        changes: anyReadModelChanges, timeoutMs: config.minPositionTimeoutMs,
+      };
+      const server = await serve(createQueryApi({ knex: readKnex, store, readModelChanges, readYourWrites, ...credentials }), config.queryPort);
       stack.push(() => server.close());
       queryPort = server.port;
       logger.info({ port: queryPort }, 'query API listening');

@@ -1,6 +1,7 @@
 import { createRuleBook, RULE_BOOK_EVENT_TYPES, type RuleBook, type RuleBookEvent } from '../domain/rules/rule-book.ts';
 import { asDomainEvent } from '../infrastructure/event-store/domain-event.ts';
 import { isAtOrAfter, type EventStore } from '../infrastructure/event-store/event-store.ts';
+import { nothingOfTypesUpTo } from '../infrastructure/event-store/nothing-between.ts';
 import type { Logger } from '../infrastructure/logger.ts';
 import { sleep } from '../infrastructure/sleep.ts';
 import type { RestoredRuleBook } from './restore-rule-book.ts';
@@ -29,16 +30,8 @@ export const followRuleBook = (store: EventStore, logger: Logger, from?: Restore
    * A filtered subscription may not report progress past events it does not
    * want (EventStoreDB does so only every few dozen): if nothing the book
    * follows lies between where it stands and `position`, it is current there.
-   * Looks at a short stretch of the log only; a longer one is left to the subscription.
    */
-  const nothingToFollowUpTo = async (from: string | undefined, position: string): Promise<boolean> => {
-    for await (const event of store.readAll({ fromPosition: from, maxCount: 1000 })) {
-      if (isAtOrAfter(event.position, position) && event.position !== position) return true;
-      if (RULE_BOOK_EVENT_TYPES.includes(event.type)) return false;
-      if (event.position === position) return true;
-    }
-    return false;
-  };
+  const nothingToFollowUpTo = (from: string | undefined, position: string): Promise<boolean> => nothingOfTypesUpTo(store, from, position, RULE_BOOK_EVENT_TYPES);
   const subscription = store.subscribeToAll({ fromPosition: from?.position, filter: { eventTypes: RULE_BOOK_EVENT_TYPES } });
   const running = (async () => {
     for await (const recorded of subscription) {

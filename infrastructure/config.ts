@@ -23,6 +23,8 @@ export interface Config {
   readonly leaderCheckMs: number;
   /** How long the rule engine and the projector wait after an event for more, to take them as one batch. */
   readonly batchLingerMs: number;
+  /** How long a query API request with `minPosition` waits for the read models to reach it before a 503. */
+  readonly minPositionTimeoutMs: number;
   /** Message delivery: retries and channels (issue 10). */
   readonly messaging: MessagingConfig;
   readonly databaseTimeouts: DatabaseTimeouts;
@@ -116,6 +118,7 @@ export const loadConfig = (env: Env = process.env): Config => {
     healthMaxLagSeconds: integer(env, 'HEALTH_MAX_LAG_SECONDS', 30, 1),
     leaderCheckMs: integer(env, 'LEADER_CHECK_MS', 1000, 50, 60_000),
     batchLingerMs: integer(env, 'BATCH_LINGER_MS', 5, 0, 1000),
+    minPositionTimeoutMs: integer(env, 'MIN_POSITION_TIMEOUT_MS', 5000, 1, 60_000),
     messaging: messagingConfig(env),
     databaseTimeouts: databaseTimeouts(env),
     llm: llmConfig(env),

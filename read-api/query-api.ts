@@ -13,12 +13,15 @@ import { redactSecrets } from './redact-secrets.ts';
 import { messageRoutes } from './message-routes.ts';
 import { numberParam } from './query-params.ts';
 import { createReadModelQueries } from './read-model-queries.ts';
+import { readYourWrites, type ReadYourWritesOptions } from './read-your-writes.ts';
 
 export interface QueryApiOptions {
   readonly knex: Knex;
   readonly store: EventStore;
   /** Wakes long-polls when the projector commits. */
   readonly readModelChanges: ChannelListener;
+  /** What a request with `minPosition` waits for (see read-your-writes.ts). */
+  readonly readYourWrites: Omit<ReadYourWritesOptions, 'knex' | 'store'>;
   readonly username: string;
   readonly password: string;
   readonly logger: Logger;
@@ -27,7 +30,7 @@ export interface QueryApiOptions {
 
 const MAX_WAIT_SECONDS = 30;
 
-export const createQueryApi = ({ knex, store, readModelChanges, username, password, logger, health }: QueryApiOptions): Express => {
+export const createQueryApi = ({ knex, store, readModelChanges, readYourWrites: waitFor, username, password, logger, health }: QueryApiOptions): Express => {
   const queries = createReadModelQueries(knex);
   const decisions = createDecisionWaiters(knex, readModelChanges);
   const app = express();
@@ -38,6 +41,7 @@ export const createQueryApi = ({ knex, store, readModelChanges, username, passwo
   app.use(basicAuth(username, password));
   app.use(refuseUnstorableQuery);
   refuseUnstorableParams(app, 'id', 'streamId');
+  app.use(readYourWrites({ knex, store, ...waitFor }));
 
   // Each read model's position, lag and state: the subscriber part of /health, behind auth.
   app.get('/projections', async (_req, res) => {
