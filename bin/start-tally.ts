@@ -34,6 +34,7 @@ import { projectionCheckpoint, startProjector } from '../projections/projector.t
 import { allProjections } from '../projections/read-models/all-projections.ts';
 import { READ_MODELS_CHANNEL } from '../projections/read-models-channel.ts';
 import { trackedEventsProjection } from '../projections/read-models/tracked-events-projection.ts';
+import { createReadinessCheck } from '../infrastructure/http/readiness.ts';
 import { createQueryApi } from '../read-api/query-api.ts';
 
 export const ROLES = ['command', 'query', 'projector', 'reactor'] as const;
@@ -171,7 +172,7 @@ export const startTally = async ({ config, logger, roles = ROLES, clock = () => 
       warnings: healthWarnings,
       ...(llm ? { cache: () => llm.cacheHealth() } : {}),
     });
-    const credentials = { username: config.apiUsername, password: config.apiPassword, logger, health };
+    const credentials = { username: config.apiUsername, password: config.apiPassword, logger, health, readiness: createReadinessCheck(knex, store) };
     let commandPort: number | undefined;
     let queryPort: number | undefined;
     if (roles.includes('command') && llm) {

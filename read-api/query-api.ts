@@ -3,6 +3,8 @@ import type { Knex } from 'knex';
 import type { EventStore } from '../infrastructure/event-store/event-store.ts';
 import { basicAuth } from '../infrastructure/http/basic-auth.ts';
 import { healthRoute, type HealthCheck } from '../infrastructure/http/health.ts';
+import { httpMetrics, metricsRoute } from '../infrastructure/http/metrics.ts';
+import { readyRoute, type ReadinessCheck } from '../infrastructure/http/readiness.ts';
 import { notFound, problemHandler } from '../infrastructure/http/problem.ts';
 import { refuseUnstorableParams, refuseUnstorableQuery } from '../infrastructure/http/storable-url.ts';
 import type { Logger } from '../infrastructure/logger.ts';
@@ -26,19 +28,23 @@ export interface QueryApiOptions {
   readonly password: string;
   readonly logger: Logger;
   readonly health: HealthCheck;
+  readonly readiness: ReadinessCheck;
 }
 
 const MAX_WAIT_SECONDS = 30;
 
-export const createQueryApi = ({ knex, store, readModelChanges, readYourWrites: waitFor, username, password, logger, health }: QueryApiOptions): Express => {
+export const createQueryApi = ({ knex, store, readModelChanges, readYourWrites: waitFor, username, password, logger, health, readiness }: QueryApiOptions): Express => {
   const queries = createReadModelQueries(knex);
   const decisions = createDecisionWaiters(knex, readModelChanges);
   const app = express();
   app.disable('x-powered-by');
 
+  app.use(httpMetrics('query'));
   app.get('/health', healthRoute(health));
 
   app.use(basicAuth(username, password));
+  app.get('/ready', readyRoute(readiness));
+  app.get('/metrics', metricsRoute(health));
   app.use(refuseUnstorableQuery);
   refuseUnstorableParams(app, 'id', 'streamId');
   app.use(readYourWrites({ knex, store, ...waitFor }));

@@ -68,6 +68,12 @@ const failing = (error: unknown): string => `failing: ${errorText(error)}`;
 
 export type HealthCheck = () => Promise<HealthReport>;
 
+/** Whether this process's own dependencies answer: its database and its event store (`ok`, or `failing: why`). */
+export const dependencyChecks = async (knex: Knex, store: EventStore): Promise<Record<string, string>> => ({
+  database: await knex.raw('select 1').then(() => 'ok', failing),
+  eventStore: await store.headPosition().then(() => 'ok', failing),
+});
+
 /** One health check for both APIs: their dependencies, and every subscriber behind the read side. */
 export const createHealthCheck = ({ knex, store, subscribers, maxLagSeconds, staleAfterMs = 10_000, warnings: warningChecks = {}, cache }: HealthOptions): HealthCheck => {
   const lagOf = async (position: string | null) => {
@@ -94,9 +100,7 @@ export const createHealthCheck = ({ knex, store, subscribers, maxLagSeconds, sta
   };
 
   return async () => {
-    const checks: Record<string, string> = {};
-    checks.database = await knex.raw('select 1').then(() => 'ok', failing);
-    checks.eventStore = await store.headPosition().then(() => 'ok', failing);
+    const checks: Record<string, string> = await dependencyChecks(knex, store);
     const report: Record<string, SubscriberHealth> = {};
     try {
       const rows = await readSubscriberStatus(knex, staleAfterMs);
