@@ -1,6 +1,6 @@
 import express, { type Express } from 'express';
 import type { Knex } from 'knex';
-import type { EventStore } from '../infrastructure/event-store/event-store.ts';
+import type { EventStore, RecordedEvent } from '../infrastructure/event-store/event-store.ts';
 import { basicAuth } from '../infrastructure/http/basic-auth.ts';
 import { healthRoute, type HealthCheck } from '../infrastructure/http/health.ts';
 import { httpMetrics, metricsRoute } from '../infrastructure/http/metrics.ts';
@@ -15,6 +15,7 @@ import { redactSecrets } from './redact-secrets.ts';
 import { messageRoutes } from './message-routes.ts';
 import { numberParam } from './query-params.ts';
 import { createReadModelQueries } from './read-model-queries.ts';
+import { eventTrail } from './event-trail.ts';
 import { readYourWrites, type ReadYourWritesOptions } from './read-your-writes.ts';
 
 export interface QueryApiOptions {
@@ -32,6 +33,9 @@ export interface QueryApiOptions {
 }
 
 const MAX_WAIT_SECONDS = 30;
+
+/** A domain event as the audit routes show it: as written, but a webhook secret, and the revision as a string. */
+const auditView = (event: RecordedEvent) => ({ ...event, data: redactSecrets(event.data), revision: event.revision.toString() });
 
 export const createQueryApi = ({ knex, store, readModelChanges, readYourWrites: waitFor, username, password, logger, health, readiness }: QueryApiOptions): Express => {
   const queries = createReadModelQueries(knex);
@@ -90,11 +94,15 @@ export const createQueryApi = ({ knex, store, readModelChanges, readYourWrites: 
 
   app.get('/streams/:streamId', async (req, res) => {
     const events = [];
-    for await (const event of store.readStream(req.params.streamId)) {
-      events.push({ ...event, data: redactSecrets(event.data), revision: event.revision.toString() });
-    }
+    for await (const event of store.readStream(req.params.streamId)) events.push(auditView(event));
     if (events.length === 0) throw notFound(`stream ${req.params.streamId} not found`);
     res.json({ streamId: req.params.streamId, events });
+  });
+
+  app.get('/events/:id/trail', async (req, res) => {
+    const trail = await eventTrail(store, knex, req.params.id);
+    if (!trail) throw notFound(`event ${req.params.id} not found`);
+    res.json({ id: req.params.id, events: trail.map(auditView) });
   });
 
   app.use((_req, _res, next) => next(notFound()));
