@@ -16,6 +16,8 @@ import { messageRoutes } from './message-routes.ts';
 import { numberParam } from './query-params.ts';
 import { createReadModelQueries } from './read-model-queries.ts';
 import { eventTrail } from './event-trail.ts';
+import { asOfParam } from './as-of-param.ts';
+import { campaignAsOf } from '../projections/read-models/campaign-as-of.ts';
 import { readYourWrites, type ReadYourWritesOptions } from './read-your-writes.ts';
 
 export interface QueryApiOptions {
@@ -97,6 +99,19 @@ export const createQueryApi = ({ knex, store, readModelChanges, readYourWrites: 
     for await (const event of store.readStream(req.params.streamId)) events.push(auditView(event));
     if (events.length === 0) throw notFound(`stream ${req.params.streamId} not found`);
     res.json({ streamId: req.params.streamId, events });
+  });
+
+  app.get('/campaigns/:id/history', async (req, res) => {
+    const asOf = asOfParam(req);
+    const recorded: RecordedEvent[] = [];
+    for await (const event of store.readStream(`campaign-${req.params.id}`)) {
+      if (asOf && !asOf.includes(event)) break;
+      recorded.push(event);
+    }
+    if (recorded.length === 0 && !asOf) throw notFound(`campaign ${req.params.id} not found`);
+    const campaign = campaignAsOf(recorded);
+    if (!campaign) throw notFound(`campaign ${req.params.id} did not exist as of ${String(req.query.asOf)}`);
+    res.json({ ...campaign, asOf: { revision: campaign.revision, recordedAt: recorded[recorded.length - 1]!.recordedAt.toISOString() } });
   });
 
   app.get('/events/:id/trail', async (req, res) => {

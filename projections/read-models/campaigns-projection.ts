@@ -1,18 +1,9 @@
 import { CAMPAIGN_EVENT_TYPES, statusAfter, type CampaignEvent } from '../../domain/campaign/campaign-events.ts';
-import type { CampaignNotifications } from '../../domain/message/notifications.ts';
 import { toMajor } from '../../domain/money.ts';
-import type { Reward } from '../../domain/rules/rule.ts';
+import { rewardView, withoutSecret } from './campaign-as-of.ts';
 import { asDomainEvent } from '../../infrastructure/event-store/domain-event.ts';
 import { oneByOne, type Projection } from '../projection.ts';
 
-/** Rewards as the HTTP contract shows them: money in major units. */
-const rewardView = (reward: Reward, currency: string) =>
-  reward.type === 'fixed'
-    ? { type: 'fixed', amount: toMajor(reward.amount, currency) }
-    : { type: 'percentage', rate: reward.rate, of: reward.of, ...(reward.cap === null ? {} : { cap: toMajor(reward.cap, currency) }) };
-
-/** A read model is read by whoever may query: the webhook secret stays in the log, and the view says only that there is one. */
-const withoutSecret = ({ secret, ...shown }: CampaignNotifications) => ({ ...shown, hasSecret: secret !== undefined });
 
 /** Campaigns with the rules in force: `rm_campaigns`, `rm_rules`. */
 export const campaignsProjection: Projection = {
