@@ -2,11 +2,14 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../infrastructure/config.ts';
 import { createLogger } from '../infrastructure/logger.ts';
+import { rebuildReadModels } from './rebuild-read-models.ts';
 import { ROLES, startTally, type Role } from './start-tally.ts';
 
 const USAGE = `usage: tally [start] [--roles command,query,projector,reactor]
+       tally rebuild <read model…|all>
 
-  start    run the given roles (default: all) in this process`;
+  start    run the given roles (default: all) in this process
+  rebuild  build read models afresh from the log and swap them in (campaigns, tracked-events, earnings, messages)`;
 
 const main = async (): Promise<void> => {
   const { positionals, values } = parseArgs({
@@ -15,6 +18,11 @@ const main = async (): Promise<void> => {
   });
   if (values.help) return void console.log(USAGE);
   const command = positionals[0] ?? 'start';
+  if (command === 'rebuild') {
+    const config = loadConfig();
+    await rebuildReadModels(config, createLogger(config.logLevel), positionals.slice(1));
+    return;
+  }
   if (command !== 'start') throw new ConfigError(`unknown command "${command}"\n${USAGE}`);
   const roles = (values.roles?.split(',').map((role) => role.trim()) ?? [...ROLES]) as Role[];
   const unknown = roles.filter((role) => !(ROLES as readonly string[]).includes(role));

@@ -10,6 +10,8 @@ import type { RecordedEvent } from '../infrastructure/event-store/event-store.ts
 export interface Projection {
   readonly name: string;
   readonly eventTypes: readonly string[];
+  /** The tables it writes, and only it: what a rebuild builds afresh and swaps in (it reads none but these). */
+  readonly tables: readonly string[];
   applyBatch(trx: Knex.Transaction, events: readonly RecordedEvent[]): Promise<void>;
 }
 

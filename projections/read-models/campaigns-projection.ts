@@ -9,6 +9,7 @@ import { oneByOne, type Projection } from '../projection.ts';
 export const campaignsProjection: Projection = {
   name: 'campaigns',
   eventTypes: CAMPAIGN_EVENT_TYPES,
+  tables: ['rm_campaigns', 'rm_rules'],
   applyBatch: oneByOne(async (trx, recorded) => {
     const event = asDomainEvent<CampaignEvent>(recorded);
     const revision = recorded.revision.toString();

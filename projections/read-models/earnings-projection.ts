@@ -35,6 +35,7 @@ const updateEarlier = (trx: Knex.Transaction, changed: readonly EarlierChange[])
 export const earningsProjection: Projection = {
   name: 'earnings',
   eventTypes: EARNING_EVENT_TYPES,
+  tables: ['rm_earnings', 'rm_earning_history', 'rm_campaign_earnings'],
   async applyBatch(trx, events) {
     const { inserted, changed, history } = earningBatch(events);
     const writes: Write[] = [];

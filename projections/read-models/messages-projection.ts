@@ -10,6 +10,7 @@ export type MessageLifecycle = Lifecycle;
 export const messagesProjection: Projection = {
   name: 'messages',
   eventTypes: MESSAGE_EVENT_TYPES,
+  tables: ['rm_messages', 'rm_message_attempts'],
   applyBatch: oneByOne(async (trx, recorded) => {
     const event = asDomainEvent<MessageEvent>(recorded);
     const id = event.data.messageId;

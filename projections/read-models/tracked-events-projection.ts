@@ -119,6 +119,7 @@ const updateDecided = (trx: Knex.Transaction, changes: readonly [string, Change]
 export const trackedEventsProjection: Projection = {
   name: 'tracked-events',
   eventTypes: ['EventRegistered', 'RuleMatched', 'EventSkipped', 'RefundApplied'],
+  tables: ['rm_tracked_events', 'rm_campaign_matches'],
   async applyBatch(trx, events) {
     const changes = [...changesOf(events)];
     const registered = changes.filter(([, change]) => change.registered);

@@ -43,6 +43,7 @@ describe('projector', function () {
     let failuresLeft = 2;
     const projection: Projection = {
       name: 'counted',
+      tables: ['counted'],
       eventTypes: ['Counted'],
       applyBatch: oneByOne(async (trx, event) => {
         await trx('counted').insert({ id: event.id });
@@ -78,6 +79,7 @@ describe('projector', function () {
     let broken = true;
     const projection: Projection = {
       name: 'odd',
+      tables: ['odd_rows'],
       eventTypes: ['Odd'],
       // Set-based, as busy read models are: the projector cannot tell from the batch which event failed.
       async applyBatch(trx, events) {
@@ -116,6 +118,7 @@ describe('projector', function () {
   it('lets two projectors run the same projection at once without applying anything twice', async () => {
     const projection: Projection = {
       name: 'doubled',
+      tables: ['doubled'],
       eventTypes: ['Doubled'],
       applyBatch: oneByOne(async (trx, event) => {
         await trx('counted').insert({ id: event.id });
@@ -146,11 +149,13 @@ describe('projector', function () {
     let broken = true;
     const healthy: Projection = {
       name: 'healthy',
+      tables: ['healthy_rows'],
       eventTypes: ['Shared'],
       applyBatch: async (trx, events) => void (await trx('healthy_rows').insert(events.map((event) => ({ id: event.id })))),
     };
     const fragile: Projection = {
       name: 'fragile',
+      tables: ['fragile_rows'],
       eventTypes: ['Shared'],
       async applyBatch(trx, events) {
         if (broken && events.some((event) => event.data.bad === true)) throw new TypeError('fragile cannot read this');
