@@ -26,7 +26,7 @@ export const rebuildReadModels = async (config: Config, logger: Logger, names: r
       const bar = new SingleBar({ format: `${projection.name.padEnd(15)} [{bar}] {percentage}% | {value}/{total} events | {phase}`, hideCursor: true, noTTYOutput: true, notTTYSchedule: 1000 }, Presets.shades_classic);
       bar.start(1, 0, { phase: 'building' });
       await rebuildProjection({
-        knex, store: tally.store, projection,
+        knex, databaseUrl: tally.databaseUrl, store: tally.store, projection,
         onProgress: ({ read, total, phase }) => {
           const all = Math.max(total, read, 1);
           bar.setTotal(all);

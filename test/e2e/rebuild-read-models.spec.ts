@@ -62,7 +62,7 @@ describe('rebuilding read models, blue/green', function () {
     const phases: RebuildProgress['phase'][] = [];
     try {
       for (const name of ['earnings', 'campaigns']) {
-        await rebuildProjection({ knex, store: app.tally.store, projection: projection(name), pageSize: 25, onProgress: ({ phase }) => phases.push(phase) });
+        await rebuildProjection({ knex, databaseUrl: database.url, store: app.tally.store, projection: projection(name), pageSize: 25, onProgress: ({ phase }) => phases.push(phase) });
       }
     } finally {
       writing = false;
@@ -78,8 +78,33 @@ describe('rebuilding read models, blue/green', function () {
     expect((await app.queries.get(`/campaigns/${campaign.body.id}`)).body.name).to.equal('Rebuilt');
     expect((await app.queries.get('/events/after?wait=5')).body.status).to.equal('processed');
     expect(await until('the earning after the rebuild projected', async () => (await app.queries.get('/earnings?beneficiaryId=C-1&limit=1000')).body.earnings.length, { ok: (count) => count === 9 })).to.equal(9);
+    // The tables that add up what other rows hold agree with those rows: nothing was counted twice.
+    const totals = await knex('rm_campaign_earnings').where({ campaign_id: campaign.body.id }).first();
+    const summed = await knex('rm_earnings').where({ campaign_id: campaign.body.id }).select(knex.raw('count(*)::int as n, sum(amount) as granted, sum(reversed) as reversed')).first();
+    expect([Number(totals.earnings), Number(totals.granted), Number(totals.reversed)]).to.deep.equal([summed.n, Number(summed.granted), Number(summed.reversed)]);
     // Nothing of the rebuild is left behind.
     expect((await knex.raw("select count(*)::int as n from information_schema.schemata where schema_name like 'tally_rebuild_%'")).rows[0].n).to.equal(0);
+  });
+
+  it('runs one rebuild at a time, and waits out a reader that holds a table, keeping what it built', async () => {
+    const first = rebuildProjection({ knex, databaseUrl: database.url, store: app.tally.store, projection: projection('campaigns'), pageSize: 1 });
+    const second = rebuildProjection({ knex, databaseUrl: database.url, store: app.tally.store, projection: projection('campaigns') });
+    const [one, other] = await Promise.allSettled([first, second]);
+    expect([one.status, other.status].sort()).to.deep.equal(['fulfilled', 'rejected']);
+    expect(String((one.status === 'rejected' ? one : other as PromiseRejectedResult).reason)).to.match(/another rebuild is running/);
+
+    // A reader holds rm_campaigns for a second and a half: the swap gives up after 200 ms, and tries again.
+    const phases: string[] = [];
+    const reader = knex.transaction(async (trx) => {
+      await trx.raw('lock table rm_campaigns in access share mode');
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await rebuildProjection({ knex, databaseUrl: database.url, store: app.tally.store, projection: projection('campaigns'), swapLockTimeoutMs: 200, onProgress: ({ phase }) => phases.push(phase) });
+    await reader;
+    expect(phases.filter((phase) => phase === 'swapping').length).to.be.above(1);
+    expect(phases.at(-1)).to.equal('done');
+    expect((await app.queries.get('/campaigns')).body.campaigns.map((campaign: { name: string }) => campaign.name)).to.include('Rebuilt');
   });
 
   it('runs from the command line, with a progress bar, and refuses a read model it does not know', async () => {
