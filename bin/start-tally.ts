@@ -36,6 +36,7 @@ import { READ_MODELS_CHANNEL } from '../projections/read-models-channel.ts';
 import { trackedEventsProjection } from '../projections/read-models/tracked-events-projection.ts';
 import { createReadinessCheck } from '../infrastructure/http/readiness.ts';
 import { createQueryApi } from '../read-api/query-api.ts';
+import { followReadModelProgress } from '../read-api/read-model-progress.ts';
 
 export const ROLES = ['command', 'query', 'projector', 'reactor'] as const;
 export type Role = (typeof ROLES)[number];
@@ -196,10 +197,12 @@ export const startTally = async ({ config, logger, roles = ROLES, clock = () => 
       // Read-your-writes waits for every read model: any projection's commit may be the one it waits for.
       const anyReadModelChanges = listenToChannel(databaseUrl, READ_MODELS_CHANNEL, timeouts);
       stack.push(() => anyReadModelChanges.close());
-      const readYourWrites = {
-        readModels: allProjections.map((projection) => ({ checkpoint: projectionCheckpoint(projection), eventTypes: projection.eventTypes })),
-        changes: anyReadModelChanges, timeoutMs: config.minPositionTimeoutMs,
-      };
+      const readModels = followReadModelProgress({
+        knex: readKnex, store, changes: anyReadModelChanges,
+        readModels: allProjections.map((projection) => ({ name: projection.name, checkpoint: projectionCheckpoint(projection), eventTypes: projection.eventTypes })),
+      });
+      stack.push(() => readModels.close());
+      const readYourWrites = { readModels, allReadModels: allProjections.map((projection) => projection.name), timeoutMs: config.minPositionTimeoutMs };
       const server = await serve(createQueryApi({ knex: readKnex, store, readModelChanges, readYourWrites, ...credentials }), config.queryPort);
       stack.push(() => server.close());
       queryPort = server.port;

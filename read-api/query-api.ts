@@ -26,7 +26,7 @@ export interface QueryApiOptions {
   /** Wakes long-polls when the projector commits. */
   readonly readModelChanges: ChannelListener;
   /** What a request with `minPosition` waits for (see read-your-writes.ts). */
-  readonly readYourWrites: Omit<ReadYourWritesOptions, 'knex' | 'store'>;
+  readonly readYourWrites: Omit<ReadYourWritesOptions, 'store'>;
   readonly username: string;
   readonly password: string;
   readonly logger: Logger;
@@ -53,7 +53,7 @@ export const createQueryApi = ({ knex, store, readModelChanges, readYourWrites: 
   app.get('/metrics', metricsRoute(health));
   app.use(refuseUnstorableQuery);
   refuseUnstorableParams(app, 'id', 'streamId');
-  app.use(readYourWrites({ knex, store, ...waitFor }));
+  app.use(readYourWrites({ store, ...waitFor }));
 
   // Each read model's position, lag and state: the subscriber part of /health, behind auth.
   app.get('/projections', async (_req, res) => {

@@ -2,7 +2,10 @@ import type { RequestHandler } from 'express';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { HealthCheck } from './health.ts';
 
-/** One registry per process: in `npm start` both APIs serve it, their requests told apart by `api`. */
+/**
+ * One registry per process: in `npm start` both APIs serve it, their requests
+ * told apart by `api`; scrape one of the two ports there, or every sum doubles.
+ */
 const registry = new Registry();
 collectDefaultMetrics({ register: registry });
 
@@ -48,6 +51,8 @@ export const httpMetrics = (api: 'command' | 'query'): RequestHandler => (req, r
 /** `GET /metrics`: Prometheus text, the subscribers' lag and state read from /health's check at each scrape. */
 export const metricsRoute = (health: HealthCheck): RequestHandler => async (_req, res) => {
   const { subscribers } = await health();
+  // Set afresh at each scrape: a subscriber no longer reported leaves no stale series behind.
+  for (const gauge of [subscriberLagSeconds, subscriberLagEvents, subscriberRunning]) gauge.reset();
   for (const [subscriber, { state, lag }] of Object.entries(subscribers)) {
     subscriberLagSeconds.set({ subscriber }, lag?.seconds ?? -1);
     subscriberLagEvents.set({ subscriber }, lag?.events ?? -1);
