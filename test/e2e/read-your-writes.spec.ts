@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { EVENT_STORE_KINDS, eventStoreEnv } from '../support/event-store-kinds.ts';
 import { runTally } from '../support/running-tally.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
 
@@ -74,6 +75,23 @@ describe('read-your-writes: minPosition on the query API', function () {
     expect(answer.status, JSON.stringify(answer.body)).to.equal(200);
     expect((await app.queries.get(`/messages?minPosition=${last}`)).status).to.equal(200);
   });
+
+  for (const kind of EVENT_STORE_KINDS) {
+    it(`sees a command's write at once on every event store: ${kind}`, async () => {
+      const eventStore = await eventStoreEnv(kind);
+      try {
+        const app = await start({ env: eventStore.env });
+        const created = await app.commands.post('/campaigns', { name: `On ${kind}` });
+        expect((await app.queries.get(`/campaigns/${created.body.id}?minPosition=${created.body.position}`)).body.name).to.equal(`On ${kind}`);
+        const registered = await app.commands.post('/events', { type: 'purchase', customerId: 'C-1' });
+        expect((await app.queries.get(`/events/${registered.body.id}?minPosition=${registered.body.position}`)).status).to.equal(200);
+        expect((await app.queries.get(`/campaigns/${created.body.id}?minPosition=${registered.body.position}`)).status).to.equal(200);
+        await apps.pop()!.stop();
+      } finally {
+        await eventStore.stop();
+      }
+    });
+  }
 
   it('lets every query that names its write see it, with the whole app running', async () => {
     const app = await start();
