@@ -195,6 +195,13 @@ const integer = (env: Env, name: string, fallback: number, min: number, max = Nu
   return value;
 };
 
+const flag = (env: Env, name: string, fallback: boolean): boolean => {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return fallback;
+  if (raw !== 'true' && raw !== 'false') throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+  return raw === 'true';
+};
+
 /** Port 0 asks the OS for a free port (tests use it). */
 const port = (env: Env, name: string, fallback: number): number => integer(env, name, fallback, 0, 65535);
 
@@ -215,6 +222,8 @@ export interface MessagingConfig {
   /** HMAC key of webhook signatures for campaigns without their own secret. */
   readonly webhookSecret: string | undefined;
   readonly webhookTimeoutMs: number;
+  /** Whether webhooks may be posted to loopback, private and link-local addresses; off in production unless asked. */
+  readonly webhookAllowPrivateNetworks: boolean;
   /** Unset: email messages fail (and are retried, then abandoned) until it is set. */
   readonly smtpUrl: string | undefined;
   readonly mailFrom: string;
@@ -231,6 +240,7 @@ const messagingConfig = (env: Env): MessagingConfig => ({
   retryBaseMs: integer(env, 'MESSAGE_RETRY_BASE_MS', 30_000, 1, 86_400_000),
   webhookSecret: nonEmpty(env.WEBHOOK_SECRET),
   webhookTimeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 1, 600_000),
+  webhookAllowPrivateNetworks: flag(env, 'WEBHOOK_ALLOW_PRIVATE_NETWORKS', env.NODE_ENV !== 'production'),
   smtpUrl: nonEmpty(env.SMTP_URL),
   mailFrom: nonEmpty(env.MAIL_FROM) ?? 'Tally <tally@localhost>',
   emailTimeoutMs: integer(env, 'EMAIL_TIMEOUT_MS', 10_000, 1, 600_000),

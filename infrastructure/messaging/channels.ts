@@ -11,7 +11,7 @@ export const createChannels = (config: MessagingConfig, logger: Logger, clock: (
   return {
     channels: {
       log: logChannel(logger.child({ role: 'messages' })),
-      webhook: webhookChannel({ secret: config.webhookSecret, timeoutMs: config.webhookTimeoutMs, clock }),
+      webhook: webhookChannel({ secret: config.webhookSecret, timeoutMs: config.webhookTimeoutMs, clock, allowPrivateNetworks: config.webhookAllowPrivateNetworks }),
       email: email.deliver,
     },
     close: () => email.close(),

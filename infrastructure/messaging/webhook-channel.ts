@@ -1,5 +1,6 @@
 import { hasCredentials, urlOrigin } from '../../domain/message/notifications.ts';
 import type { Deliver } from './channel.ts';
+import { privateDestination } from './public-address.ts';
 import { signatureHeader } from './webhook-signature.ts';
 
 export interface WebhookOptions {
@@ -7,6 +8,8 @@ export interface WebhookOptions {
   readonly secret: string | undefined;
   readonly timeoutMs: number;
   readonly clock: () => Date;
+  /** Off: a URL whose host is or resolves to a loopback, private or link-local address is refused (see public-address.ts). */
+  readonly allowPrivateNetworks: boolean;
 }
 
 /**
@@ -16,11 +19,13 @@ export interface WebhookOptions {
  * within the timeout is a failure.
  */
 export const webhookChannel =
-  ({ secret: globalSecret, timeoutMs, clock }: WebhookOptions): Deliver =>
+  ({ secret: globalSecret, timeoutMs, clock, allowPrivateNetworks }: WebhookOptions): Deliver =>
   async ({ messageId, recipient, body, campaignId, earningId, webhookUrl, secret }, signal) => {
     if (!webhookUrl) throw new Error('the message has no webhookUrl');
     // Refused at the API since; one recorded before is not sent with its password, nor named in the error.
     if (hasCredentials(webhookUrl)) throw new Error(`webhook ${urlOrigin(webhookUrl)}: the URL carries credentials, which Tally does not send`);
+    const refused = allowPrivateNetworks ? undefined : await privateDestination(webhookUrl).catch((error: unknown) => `${new URL(webhookUrl).hostname} could not be resolved: ${error instanceof Error ? error.message : String(error)}`);
+    if (refused) throw new Error(`webhook ${urlOrigin(webhookUrl)}: ${refused}`);
     const key = secret ?? globalSecret;
     if (!key) throw new Error('no webhook secret: set WEBHOOK_SECRET or the campaign notifications secret');
     const payload = JSON.stringify({ messageId, recipient, body, campaignId, earningId });

@@ -19,6 +19,15 @@ describe('config', () => {
     expect(() => loadConfig({ EVENT_STORE: 'mongo' })).to.throw(ConfigError, /EVENT_STORE/);
   });
 
+  it('lets webhooks reach private networks outside production only, unless told otherwise', () => {
+    const production = { NODE_ENV: 'production', API_USERNAME: 'u', API_PASSWORD: 'p' };
+    expect(loadConfig({}).messaging.webhookAllowPrivateNetworks).to.equal(true);
+    expect(loadConfig(production).messaging.webhookAllowPrivateNetworks).to.equal(false);
+    expect(loadConfig({ ...production, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' }).messaging.webhookAllowPrivateNetworks).to.equal(true);
+    expect(loadConfig({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'false' }).messaging.webhookAllowPrivateNetworks).to.equal(false);
+    expect(() => loadConfig({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'yes' })).to.throw(ConfigError, /WEBHOOK_ALLOW_PRIVATE_NETWORKS/);
+  });
+
   it('refuses a bad port, naming the variable', () => {
     expect(() => loadConfig({ COMMAND_PORT: 'abc' })).to.throw(ConfigError, /COMMAND_PORT/);
     expect(() => loadConfig({ QUERY_PORT: '70000' })).to.throw(ConfigError, /QUERY_PORT/);

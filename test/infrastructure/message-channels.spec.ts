@@ -1,3 +1,4 @@
+import { isPublicAddress } from '../../infrastructure/messaging/public-address.ts';
 import { expect } from 'chai';
 import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -48,7 +49,7 @@ describe('message channels', () => {
     it('the channel signs with its clock, and a receiver whose clock is far off refuses it', async () => {
       const stale = await startWebhookReceiver({ secret: 's', now: () => receiverNow() + 3600 });
       try {
-        await webhookChannel({ secret: 's', timeoutMs: 5000, clock })(message({ webhookUrl: stale.url }), never).then(
+        await webhookChannel({ secret: 's', timeoutMs: 5000, clock, allowPrivateNetworks: true })(message({ webhookUrl: stale.url }), never).then(
           () => expect.fail('an old signature must be refused'),
           (error: Error) => expect(error.message).to.include('HTTP 401'),
         );
@@ -60,10 +61,37 @@ describe('message channels', () => {
   });
 
   describe('webhook', () => {
+    it('refuses, unless private networks are allowed, a URL that is or resolves to a loopback, private or link-local address', async () => {
+      const receiver = await startWebhookReceiver({ secret: 's', now: receiverNow });
+      try {
+        const guarded = webhookChannel({ secret: 's', timeoutMs: 5000, clock, allowPrivateNetworks: false });
+        const port = new URL(receiver.url).port;
+        for (const url of [receiver.url, `http://localhost:${port}/hook`, 'http://169.254.169.254/latest/meta-data', 'http://10.0.0.7/hook', 'http://[::1]:9/hook', 'http://[::ffff:127.0.0.1]:9/hook']) {
+          await guarded(message({ webhookUrl: url }), never).then(
+            () => expect.fail(`${url} must be refused`),
+            (error: Error) => expect(error.message, url).to.match(/not a public address \(WEBHOOK_ALLOW_PRIVATE_NETWORKS=true allows it\)/),
+          );
+        }
+        // Nothing was sent: the refusal comes before any connection.
+        expect(receiver.received).to.have.length(0);
+        await webhookChannel({ secret: 's', timeoutMs: 5000, clock, allowPrivateNetworks: true })(message({ webhookUrl: receiver.url }), never);
+        expect(receiver.received).to.have.length(1);
+      } finally {
+        await receiver.close();
+      }
+    });
+
+    it('tells public addresses from the others', () => {
+      for (const address of ['8.8.8.8', '1.1.1.1', '2606:4700:4700::1111']) expect(isPublicAddress(address), address).to.equal(true);
+      for (const address of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', 'fe80::1', 'fd00::1', '::ffff:10.0.0.1', '224.0.0.1', 'not an address']) {
+        expect(isPublicAddress(address), address).to.equal(false);
+      }
+    });
+
     it('POSTs the message signed, with the message id as Idempotency-Key; a 500 is a failure', async () => {
       const receiver = await startWebhookReceiver({ secret: 'campaign-secret', failFirst: 1, now: receiverNow });
       try {
-        const deliver = webhookChannel({ secret: 'global', timeoutMs: 5000, clock });
+        const deliver = webhookChannel({ secret: 'global', timeoutMs: 5000, clock, allowPrivateNetworks: true });
         const outgoing = message({ webhookUrl: receiver.url, secret: 'campaign-secret' });
         await deliver(outgoing, never).then(() => expect.fail('a 500 must fail'), (error: Error) => expect(error.message).to.include('HTTP 500'));
         await deliver(outgoing, never);
@@ -81,7 +109,7 @@ describe('message channels', () => {
     it('signs with the global secret when the campaign has none', async () => {
       const receiver = await startWebhookReceiver({ secret: 'global', now: receiverNow });
       try {
-        await webhookChannel({ secret: 'global', timeoutMs: 5000, clock })(message({ webhookUrl: receiver.url }), never);
+        await webhookChannel({ secret: 'global', timeoutMs: 5000, clock, allowPrivateNetworks: true })(message({ webhookUrl: receiver.url }), never);
         expect(receiver.received[0]).to.include({ signed: true, status: 200 });
       } finally {
         await receiver.close();
@@ -93,14 +121,14 @@ describe('message channels', () => {
       try {
         const url = `${receiver.url}?token=sekrit-token`;
         const origin = new URL(url).origin;
-        await webhookChannel({ secret: 's', timeoutMs: 5000, clock })(message({ webhookUrl: url }), never)
+        await webhookChannel({ secret: 's', timeoutMs: 5000, clock, allowPrivateNetworks: true })(message({ webhookUrl: url }), never)
           .then(() => expect.fail('a 500 must fail'), (error: Error) => expect(error.message).to.equal(`webhook ${origin} answered HTTP 500`));
         const withCredentials = url.replace('http://', 'http://user:hunter2@');
-        await webhookChannel({ secret: 's', timeoutMs: 5000, clock })(message({ webhookUrl: withCredentials }), never).then(
+        await webhookChannel({ secret: 's', timeoutMs: 5000, clock, allowPrivateNetworks: true })(message({ webhookUrl: withCredentials }), never).then(
           () => expect.fail('a URL with credentials must not be sent to'),
           (error: Error) => expect(error.message).to.include(origin).and.not.include('hunter2').and.not.include('sekrit'),
         );
-        await webhookChannel({ secret: 's', timeoutMs: 5000, clock })(message({ webhookUrl: 'http://127.0.0.1:1/hook?token=sekrit-token' }), never).then(
+        await webhookChannel({ secret: 's', timeoutMs: 5000, clock, allowPrivateNetworks: true })(message({ webhookUrl: 'http://127.0.0.1:1/hook?token=sekrit-token' }), never).then(
           () => expect.fail('a refused connection must fail'),
           (error: Error) => expect(error.message).to.match(/^webhook http:\/\/127\.0\.0\.1:1: /).and.not.include('sekrit'),
         );
@@ -111,7 +139,7 @@ describe('message channels', () => {
     });
 
     it('refuses to send unsigned', async () => {
-      await webhookChannel({ secret: undefined, timeoutMs: 5000, clock })(message({ webhookUrl: 'http://127.0.0.1:1/hook' }), never)
+      await webhookChannel({ secret: undefined, timeoutMs: 5000, clock, allowPrivateNetworks: true })(message({ webhookUrl: 'http://127.0.0.1:1/hook' }), never)
         .then(() => expect.fail('must fail'), (error: Error) => expect(error.message).to.include('WEBHOOK_SECRET'));
     });
 
@@ -120,7 +148,7 @@ describe('message channels', () => {
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       try {
         const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-        await webhookChannel({ secret: 's', timeoutMs: 200, clock })(message({ webhookUrl: url }), never)
+        await webhookChannel({ secret: 's', timeoutMs: 200, clock, allowPrivateNetworks: true })(message({ webhookUrl: url }), never)
           .then(() => expect.fail('must time out'), (error: Error) => expect(error.message).to.include('within 200 ms'));
       } finally {
         server.closeAllConnections();
