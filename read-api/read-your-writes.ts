@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
-import { isAtOrAfter, type EventStore } from '../infrastructure/event-store/event-store.ts';
-import { badRequest, Problem } from '../infrastructure/http/problem.ts';
+import type { EventStore } from '../infrastructure/event-store/event-store.ts';
+import { minPositionParam } from '../infrastructure/http/min-position.ts';
+import { Problem } from '../infrastructure/http/problem.ts';
 import type { ReadModelsReached } from './read-model-progress.ts';
 
 export interface ReadYourWritesOptions {
@@ -23,8 +24,6 @@ const READ_MODELS_BY_ROUTE: readonly (readonly [RegExp, readonly string[]])[] = 
   [/^\/(streams|projections|ready|metrics)(\/|$)/, []],
 ];
 
-const invalid = (message: string) => badRequest(`minPosition ${message}; it must be a position from an earlier answer`, [{ pointer: '/query/minPosition', message }]);
-
 /**
  * DESIGN §6, read-your-writes: any query API request may carry `minPosition`
  * (the `position` a command answered with), and is answered only once the
@@ -35,10 +34,8 @@ const invalid = (message: string) => badRequest(`minPosition ${message}; it must
  */
 export const readYourWrites = ({ store, readModels, allReadModels, timeoutMs }: ReadYourWritesOptions) =>
   async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
-    const raw = req.query.minPosition;
+    const raw = await minPositionParam(req, store);
     if (raw === undefined) return next();
-    if (typeof raw !== 'string' || !store.isPosition(raw)) throw invalid('is not a position');
-    if (!isAtOrAfter(await store.headPosition(), raw)) throw invalid('is beyond the end of the log');
     const names = READ_MODELS_BY_ROUTE.find(([route]) => route.test(req.path))?.[1] ?? allReadModels;
     if (names.length === 0 || (await readModels.reached(raw, names, timeoutMs))) return next();
     throw new Problem(503, 'Service Unavailable', `the read models have not reached minPosition within ${timeoutMs} ms; retry`);

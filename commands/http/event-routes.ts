@@ -2,8 +2,8 @@ import { Router } from 'express';
 import type { JsonObject } from '../../domain/json.ts';
 import { toMajor } from '../../domain/money.ts';
 import { REFUND_TYPE } from '../../domain/tracked-event/tracked-event-events.ts';
-import { isAtOrAfter } from '../../infrastructure/event-store/event-store.ts';
-import { badRequest, Problem, problemBody, toProblem } from '../../infrastructure/http/problem.ts';
+import { Problem, problemBody, toProblem } from '../../infrastructure/http/problem.ts';
+import { minPositionParam } from '../../infrastructure/http/min-position.ts';
 import { bodyValidator } from '../../infrastructure/http/validate-body.ts';
 import type { CommandContext } from './command-context.ts';
 import { registerTrackedEvent, registerTrackedEvents } from './register-tracked-event.ts';
@@ -52,14 +52,7 @@ export const eventRoutes = ({ store, clock, newId, actor, ruleBook, logger }: Co
 
   router.post('/events/simulate', async (req, res) => {
     const body = validateTrackEvent(req.body);
-    const minPosition = req.query.minPosition;
-    if (minPosition !== undefined && (typeof minPosition !== 'string' || !store.isPosition(minPosition))) {
-      throw badRequest('minPosition must be a position from an earlier answer', [{ pointer: '/query/minPosition', message: 'is not a position' }]);
-    }
-    // A position past the end of the log was never answered by this store: waiting for it would only end in a 503.
-    if (minPosition !== undefined && !isAtOrAfter(await store.headPosition(), minPosition)) {
-      throw badRequest('minPosition is beyond the end of the log; it must be a position from an earlier answer', [{ pointer: '/query/minPosition', message: 'is beyond the end of the log' }]);
-    }
+    const minPosition = await minPositionParam(req, store);
     if (minPosition !== undefined && !(await ruleBook.caughtUpTo(minPosition, 5000))) {
       throw new Problem(503, 'Service Unavailable', 'the rules have not caught up with minPosition yet; retry');
     }

@@ -4,6 +4,7 @@ import { toEventToAppend } from '../../infrastructure/event-store/domain-event.t
 import { AppendTooLargeError, ConcurrencyError, type EventStore, type StreamAppend } from '../../infrastructure/event-store/event-store.ts';
 import { utcDateTime } from '../../infrastructure/http/date-time.ts';
 import { handleCommand } from '../command-handler.ts';
+import { registeredPosition } from '../registered-position.ts';
 import type { TrackEventBody } from './request-schemas.ts';
 
 export interface Registered {
@@ -41,10 +42,6 @@ const registration = ({ now, newId, actor }: RegistrationContext, body: TrackEve
   return { command, append: { streamId: trackedEventStream(eventId), events: events.map((event) => toEventToAppend(event, { actor })), expectedRevision: 'no_stream' } };
 };
 
-const registeredPosition = async (store: EventStore, eventId: string): Promise<string | null> => {
-  for await (const first of store.readStream(trackedEventStream(eventId), { maxCount: 1 })) return first.position;
-  return null;
-};
 
 /** The id is known already: the same report again gets the first answer, another report under it a 409. */
 const registerAgain = async ({ store, actor }: RegistrationContext, command: RegisterEvent): Promise<Registered> => {

@@ -34,7 +34,11 @@ const READS_AT_ONCE = 16;
 export const reverseEarnings = async (store: EventStore, orders: readonly ReversalOrder[], now: () => string, log: Logger, actor: string): Promise<{ ungranted: Set<string> }> => {
   const byEarning = new Map<string, ReversalOrder[]>();
   const ungranted = new Set<string>();
-  for (const order of orders) byEarning.set(order.earningId, [...(byEarning.get(order.earningId) ?? []), order]);
+  for (const order of orders) {
+    const same = byEarning.get(order.earningId);
+    if (same) same.push(order);
+    else byEarning.set(order.earningId, [order]);
+  }
 
   const decide = async (earningId: string): Promise<StreamAppend | undefined> => {
     const { events: past, last } = await readDomainEvents<EarningEvent>(store, earningStream(earningId));

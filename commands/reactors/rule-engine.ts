@@ -15,6 +15,7 @@ import type { Snapshots } from '../../infrastructure/postgres/snapshots.ts';
 import type { StatusBoard } from '../../infrastructure/postgres/subscriber-status.ts';
 import type { Logger } from '../../infrastructure/logger.ts';
 import { retryUntilStopped } from '../../infrastructure/retry-until-stopped.ts';
+import { registeredPosition } from '../registered-position.ts';
 import { restoreRuleBook, RULE_BOOK_SNAPSHOT } from '../restore-rule-book.ts';
 import { snapshotCadence, type SnapshotEvery } from './snapshot-cadence.ts';
 import { causedBy } from './caused-by.ts';
@@ -122,18 +123,12 @@ export const startRuleEngine = async ({
     readonly refund?: Appended<RefundApplied['data']>;
   }
 
-  /** Where a tracked event was registered (null: it is not), read from its stream's first event. */
-  const registeredAt = async (eventId: string): Promise<string | null> => {
-    for await (const first of store.readStream(trackedEventStream(eventId), { maxCount: 1 })) return first.position;
-    return null;
-  };
-
   /** Registration positions read ahead for the batch at hand (see `readAheadRegistrations`). */
   let readAhead = new Map<string, string | null>();
 
   /** Whether `eventId` was registered before `position`: why a refund of an event that earned nothing reverses nothing. */
   const registeredBefore = async (eventId: string, position: string): Promise<boolean> => {
-    const at = readAhead.has(eventId) ? readAhead.get(eventId)! : await registeredAt(eventId);
+    const at = readAhead.has(eventId) ? readAhead.get(eventId)! : await registeredPosition(store, eventId);
     return at !== null && !isAtOrAfter(at, position);
   };
 
@@ -156,7 +151,7 @@ export const startRuleEngine = async ({
     try {
       for (let start = 0; start < ids.length; start += READS_AT_ONCE) {
         const chunk = ids.slice(start, start + READS_AT_ONCE);
-        (await Promise.all(chunk.map(registeredAt))).forEach((at, index) => readAhead.set(chunk[index]!, at));
+        (await Promise.all(chunk.map((id) => registeredPosition(store, id)))).forEach((at, index) => readAhead.set(chunk[index]!, at));
       }
     } catch (error) {
       log.debug({ err: error }, 'could not read ahead where refunded events were registered; the fold reads them');

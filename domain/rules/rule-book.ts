@@ -211,9 +211,8 @@ export const createRuleBook = (from?: RuleBookState): RuleBook => {
    * what its campaigns' refund windows keep open. It depends on the log alone
    * (registration times, in log order), so every run and replay forgets alike.
    */
-  const observe = (at: string | undefined): void => {
-    const moment = at === undefined ? NaN : Date.parse(at);
-    if (!Number.isFinite(moment) || (newestAt !== null && moment <= newestAt)) return;
+  const observe = (moment: number | null): void => {
+    if (moment === null || !Number.isFinite(moment) || (newestAt !== null && moment <= newestAt)) return;
     const newDay = newestAt === null || Math.floor(moment / DAY_MS) > Math.floor(newestAt / DAY_MS);
     newestAt = moment;
     if (!newDay) return;
@@ -393,7 +392,7 @@ export const createRuleBook = (from?: RuleBookState): RuleBook => {
       const moment = at === undefined ? null : Date.parse(at);
       pending.set(eventId, { matches, refundable, at: moment });
       setGrants(eventId, matches, refundable, moment);
-      observe(at);
+      observe(moment);
     },
 
     hasEarned(eventId) {
@@ -410,7 +409,7 @@ export const createRuleBook = (from?: RuleBookState): RuleBook => {
     },
 
     recordRefund(refundEventId, decision, at) {
-      observe(at);
+      observe(at === undefined ? null : Date.parse(at));
       settleRefund(refundEventId);
       if (decision.kind === 'skipped') return;
       const counted = { amount: decision.amount, reversals: decision.reversals };

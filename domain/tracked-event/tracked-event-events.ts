@@ -66,7 +66,7 @@ export type RefundApplied = {
 
 export type TrackedEventEvent = EventRegistered | RuleMatched | EventSkipped | RefundApplied;
 
-/** A refund event's own fields, as `POST /events` validated them. */
+/** The `type` of a tracked event that refunds another (`refundOf`): decided as a refund, never against the rules. */
 export const REFUND_TYPE = 'refund';
 
 export const trackedEventStream = (eventId: string): string => `tracked-event-${eventId}`;
